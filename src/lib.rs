@@ -1,0 +1,44 @@
+//! # mxinfer
+//!
+//! Who runs this domain's mail? mxinfer resolves each domain's MX records, probes every mail
+//! exchanger address on port 25 and labels the domain with its mail provider by the
+//! priority-based method of "Who's Got Your Mail?" (IMC 2021).
+//!
+//! ## The pipeline (one direction, typed records)
+//!
+//! ```text
+//! domains ─► input ─► resolve ─► plan ─► probe ─► enrich ─► label ─► report
+//!            InputDomain DomainDns   Target  HostProbe  (AS)  DomainLabel  shares / claims
+//! ```
+//!
+//! ## Module map
+//!
+//! - [`record`]: the schema, every record type of every stage (serde; JSON Lines).
+//! - [`input`]: domain lists (plain, Tranco CSV, CSV with a header).
+//! - [`resolve`]: MX / A / AAAA / TXT / PTR via hickory-resolver; classification; shared lookups.
+//! - [`pipeline`]: the only module that connects stages.
+//! - [`progress`]: the single stderr reporter; the rest of the library never prints.
+//! - [`cli`], [`config`]: command-line definitions and validated settings with named defaults.
+//!
+//! Stages do not import each other; they share [`record`] and small helpers.
+//!
+//! ## A resolve record (one JSON line, shown wrapped)
+//!
+//! ```json
+//! {"domain":"example.org","input":{"line":1},"status":"ok",
+//!  "mx":[{"preference":10,"exchange":"mx.example.net","ttl":3600}],"mx_ttl":3600,
+//!  "exchangers":[{"name":"mx.example.net","preference":10,
+//!    "a":{"status":"ok","ttl":300,"values":["192.0.2.25"]},"aaaa":{"status":"nodata","ttl":300},
+//!    "addresses":[{"ip":"192.0.2.25","class":"documentation"}],
+//!    "flags":["non-public-address"]}],
+//!  "config_class":"plain-ipv4-only","passes":1,"resolved_at":"2026-11-30T12:00:00.000Z"}
+//! ```
+
+pub mod cli;
+pub mod config;
+pub mod input;
+pub mod pipeline;
+pub mod progress;
+pub mod record;
+pub mod resolve;
+pub mod util;

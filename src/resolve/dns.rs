@@ -1,0 +1,288 @@
+//! The DNS client behind the resolve stage: one query in, one classified [`Answer`] out.
+//!
+//! [`Dns`] is the seam tests and the simulated Internet can replace; [`HickoryDns`] is the real
+//! implementation on hickory-resolver with explicit name servers, fully qualified queries, and
+//! hickory's own cache switched off (the stage shares exchanger lookups itself, see
+//! [`super::cache`]). Truncated UDP answers are retried over TCP by hickory's name-server pool.
+
+use crate::record::LookupStatus;
+use futures::future::BoxFuture;
+use hickory_proto::op::ResponseCode;
+use hickory_proto::rr::{Name, RData, RecordType};
+use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig, ResolverOpts};
+use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::net::{DnsError, NetError};
+use hickory_resolver::{Resolver, TokioResolver};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// The record types the stage asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum QType {
+    Mx,
+    A,
+    Aaaa,
+    Txt,
+    Ptr,
+}
+
+impl QType {
+    fn record_type(self) -> RecordType {
+        match self {
+            QType::Mx => RecordType::MX,
+            QType::A => RecordType::A,
+            QType::Aaaa => RecordType::AAAA,
+            QType::Txt => RecordType::TXT,
+            QType::Ptr => RecordType::PTR,
+        }
+    }
+}
+
+/// One answer value of the asked type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    Mx {
+        preference: u16,
+        exchange: String,
+    },
+    Ip(IpAddr),
+    /// TXT: the character-strings of one record, joined without separator (RFC 7208 3.3).
+    Txt(String),
+    /// PTR target name.
+    Name(String),
+}
+
+/// A classified answer to one query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub status: LookupStatus,
+    /// CNAME chain from the query name, in order (target names, lower case, no trailing dot).
+    pub cname: Vec<String>,
+    pub values: Vec<Value>,
+    /// Smallest TTL of the answer records; for negative answers the negative-caching TTL.
+    pub ttl: Option<u32>,
+    pub error: Option<String>,
+}
+
+impl Answer {
+    pub fn failed(status: LookupStatus, error: impl Into<String>) -> Self {
+        Answer {
+            status,
+            cname: Vec::new(),
+            values: Vec::new(),
+            ttl: None,
+            error: Some(error.into()),
+        }
+    }
+}
+
+/// Something that answers DNS queries.
+pub trait Dns: Send + Sync {
+    /// Asks for `rtype` records of `name` (ASCII, no trailing dot).
+    fn query<'a>(&'a self, name: &'a str, rtype: QType) -> BoxFuture<'a, Answer>;
+    /// Queries sent so far (for the run metadata).
+    fn queries_sent(&self) -> u64;
+}
+
+/// Settings of the real client.
+#[derive(Debug, Clone)]
+pub struct DnsSettings {
+    /// Name servers with ports; several are used as a pool.
+    pub nameservers: Vec<SocketAddr>,
+    /// Per-query timeout.
+    pub timeout: Duration,
+    /// Tries per query (hickory's `attempts`).
+    pub attempts: usize,
+    /// EDNS0 with a 1232-byte UDP payload; off gives classic 512-byte UDP answers.
+    pub edns0: bool,
+}
+
+/// hickory-resolver based [`Dns`].
+pub struct HickoryDns {
+    resolver: TokioResolver,
+    sent: AtomicU64,
+}
+
+impl HickoryDns {
+    pub fn new(settings: &DnsSettings) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            !settings.nameservers.is_empty(),
+            "no name server given (use --nameserver IP[:PORT])"
+        );
+        let servers = settings
+            .nameservers
+            .iter()
+            .map(|sa| {
+                let mut udp = ConnectionConfig::udp();
+                udp.port = sa.port();
+                let mut tcp = ConnectionConfig::tcp();
+                tcp.port = sa.port();
+                NameServerConfig::new(sa.ip(), true, vec![udp, tcp])
+            })
+            .collect();
+        let config = ResolverConfig::from_name_servers(servers);
+        let mut builder = Resolver::builder_with_config(config, TokioRuntimeProvider::default());
+        let opts: &mut ResolverOpts = builder.options_mut();
+        opts.cache_size = 0;
+        opts.timeout = settings.timeout;
+        opts.attempts = settings.attempts.max(1);
+        opts.edns0 = settings.edns0;
+        opts.ndots = 0;
+        opts.preserve_intermediates = true;
+        opts.try_tcp_on_error = true;
+        opts.recursion_desired = true;
+        let resolver = builder.build()?;
+        Ok(HickoryDns {
+            resolver,
+            sent: AtomicU64::new(0),
+        })
+    }
+}
+
+/// Lower-case ASCII form of a name without the trailing dot (`.` for the root).
+pub fn name_str(n: &Name) -> String {
+    if n.is_root() {
+        return ".".to_string();
+    }
+    let s = n.to_lowercase().to_ascii();
+    s.strip_suffix('.').map(str::to_string).unwrap_or(s)
+}
+
+fn status_of_code(code: ResponseCode) -> LookupStatus {
+    match code {
+        ResponseCode::NoError => LookupStatus::Nodata,
+        ResponseCode::NXDomain => LookupStatus::Nxdomain,
+        ResponseCode::ServFail => LookupStatus::Servfail,
+        ResponseCode::Refused => LookupStatus::Refused,
+        _ => LookupStatus::Error,
+    }
+}
+
+/// Maps a hickory error to a lookup status.
+fn classify_error(e: &NetError) -> Answer {
+    match e {
+        NetError::Dns(DnsError::NoRecordsFound(nr)) => {
+            let mut a = Answer::failed(status_of_code(nr.response_code), "");
+            a.error = None;
+            a.ttl = nr.negative_ttl;
+            a
+        }
+        NetError::Dns(DnsError::ResponseCode(code)) => {
+            let st = status_of_code(*code);
+            Answer::failed(
+                if st == LookupStatus::Nodata {
+                    LookupStatus::Error
+                } else {
+                    st
+                },
+                format!("response code {code}"),
+            )
+        }
+        NetError::Timeout => Answer::failed(LookupStatus::Timeout, "no answer in time"),
+        other => {
+            let text = other.to_string();
+            // A pool whose servers all failed to answer surfaces as a generic error whose
+            // text names the timeout; keep it a timeout so it gets the second pass.
+            if text.contains("timed out") || text.contains("timeout") {
+                Answer::failed(LookupStatus::Timeout, text)
+            } else {
+                Answer::failed(LookupStatus::Error, text)
+            }
+        }
+    }
+}
+
+impl Dns for HickoryDns {
+    fn query<'a>(&'a self, name: &'a str, rtype: QType) -> BoxFuture<'a, Answer> {
+        Box::pin(async move {
+            self.sent.fetch_add(1, Ordering::Relaxed);
+            let fqdn = match Name::from_ascii(format!("{name}.")) {
+                Ok(n) => n,
+                Err(e) => return Answer::failed(LookupStatus::Error, format!("bad name: {e}")),
+            };
+            let rt = rtype.record_type();
+            match self.resolver.lookup(fqdn.clone(), rt).await {
+                Ok(lookup) => {
+                    let code = lookup.message().metadata.response_code;
+                    answer_from_records(&fqdn, rt, lookup.answers(), code)
+                }
+                Err(e) => classify_error(&e),
+            }
+        })
+    }
+
+    fn queries_sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
+    }
+}
+
+/// Builds an answer from the answer records: follows the CNAME chain from `qname` and keeps
+/// the records of type `rt` owned by the end of the chain.
+fn answer_from_records(
+    qname: &Name,
+    rt: RecordType,
+    records: &[hickory_proto::rr::Record],
+    code: ResponseCode,
+) -> Answer {
+    let mut owner = qname.to_lowercase();
+    let mut chain = Vec::new();
+    // Follow CNAMEs (bounded: a loop or a long chain ends the walk).
+    for _ in 0..16 {
+        let next = records.iter().find_map(|r| match &r.data {
+            RData::CNAME(c) if r.name.to_lowercase() == owner => Some(c.0.to_lowercase()),
+            _ => None,
+        });
+        match next {
+            Some(t) if !chain.contains(&name_str(&t)) => {
+                chain.push(name_str(&t));
+                owner = t;
+            }
+            _ => break,
+        }
+    }
+    let mut values = Vec::new();
+    let mut ttl: Option<u32> = None;
+    for r in records {
+        if r.record_type() != rt || r.name.to_lowercase() != owner {
+            continue;
+        }
+        let v = match &r.data {
+            RData::MX(mx) => Value::Mx {
+                preference: mx.preference,
+                exchange: name_str(&mx.exchange),
+            },
+            RData::A(a) => Value::Ip(IpAddr::V4(a.0)),
+            RData::AAAA(a) => Value::Ip(IpAddr::V6(a.0)),
+            RData::TXT(t) => {
+                let mut s = Vec::new();
+                for part in t.txt_data.iter() {
+                    s.extend_from_slice(part);
+                }
+                Value::Txt(String::from_utf8_lossy(&s).into_owned())
+            }
+            RData::PTR(p) => Value::Name(name_str(&p.0)),
+            _ => continue,
+        };
+        ttl = Some(ttl.map_or(r.ttl, |t| t.min(r.ttl)));
+        if !values.contains(&v) {
+            values.push(v);
+        }
+    }
+    let status = if !values.is_empty() {
+        LookupStatus::Ok
+    } else {
+        status_of_code(code)
+    };
+    Answer {
+        status,
+        cname: chain,
+        values,
+        ttl,
+        error: None,
+    }
+}
+
+/// Shared handle.
+pub type SharedDns = Arc<dyn Dns>;
