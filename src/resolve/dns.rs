@@ -160,13 +160,35 @@ fn status_of_code(code: ResponseCode) -> LookupStatus {
     }
 }
 
-/// Maps a hickory error to a lookup status.
-fn classify_error(e: &NetError) -> Answer {
+/// Maps a hickory error to a lookup status. `asked` is the query name: a negative answer for
+/// another name means a CNAME was followed to it (hickory keeps only the last name of the
+/// chain in that case, so the chain is recorded as that one target).
+fn classify_error(e: &NetError, asked: &Name) -> Answer {
     match e {
+        // No answer, no SOA, but NS records: a referral. The server asked is authoritative
+        // for a parent zone and does not recurse; nothing is known about the name.
+        NetError::Dns(DnsError::NoRecordsFound(nr))
+            if nr.response_code == ResponseCode::NoError && nr.soa.is_none() && nr.ns.is_some() =>
+        {
+            let to = nr
+                .ns
+                .as_ref()
+                .and_then(|v| v.first())
+                .map(|f| name_str(&f.ns.name))
+                .unwrap_or_default();
+            Answer::failed(
+                LookupStatus::Error,
+                format!("referral to {to}: the name server does not recurse"),
+            )
+        }
         NetError::Dns(DnsError::NoRecordsFound(nr)) => {
             let mut a = Answer::failed(status_of_code(nr.response_code), "");
             a.error = None;
             a.ttl = nr.negative_ttl;
+            let final_name = nr.query.name().to_lowercase();
+            if final_name != asked.to_lowercase() && !final_name.is_root() {
+                a.cname.push(name_str(&final_name));
+            }
             a
         }
         NetError::Dns(DnsError::ResponseCode(code)) => {
@@ -208,7 +230,7 @@ impl Dns for HickoryDns {
                     let code = lookup.message().metadata.response_code;
                     answer_from_records(&fqdn, rt, lookup.answers(), code)
                 }
-                Err(e) => classify_error(&e),
+                Err(e) => classify_error(&e, &fqdn),
             }
         })
     }
