@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests, benchmarks and demo scripts use, when missing:
-# NSD (authoritative DNS), Unbound (recursive DNS), dnsperf (DNS load), GNU time (peak RSS).
+# NSD (authoritative DNS), Unbound (recursive DNS), dnsperf (DNS load), GNU time (peak RSS),
+# and the OpenSSL headers the legacy-TLS fallback builds against.
 # Services are never started by the install: the tests start their own instances on loopback.
 set -euo pipefail
 
-want=(nsd unbound dnsperf time)
+want=(nsd unbound dnsperf time libssl-dev pkg-config)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
