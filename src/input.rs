@@ -16,7 +16,7 @@
 //! below 10^-20).
 
 use crate::record::{InputCounts, InputRef};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::hash::{BuildHasher, Hasher};
 use std::io::{self, BufRead};
 
@@ -409,17 +409,17 @@ pub fn open(path: &str) -> io::Result<Box<dyn BufRead + Send>> {
     }
 }
 
-/// Extra columns as a map (helper for tests and callers building records).
-pub fn extra_map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
+
+    fn extra_map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
 
     fn read(s: &[u8]) -> (Vec<Entry>, InputCounts) {
         let mut r = DomainReader::new(io::Cursor::new(s.to_vec()));

@@ -142,7 +142,7 @@ impl DomainResolver {
         let ex = self.exchanger(&rec.domain, 0, true).await;
         rec.status = if !ex.addresses.is_empty() {
             DnsStatus::NoMx
-        } else if ex.a.status.is_transient() && ex.aaaa.status.is_transient() {
+        } else if ex.a.status.is_transient() || ex.aaaa.status.is_transient() {
             // Not knowing whether the domain has an address is not "no mail".
             if ex.a.status == LookupStatus::Timeout || ex.aaaa.status == LookupStatus::Timeout {
                 DnsStatus::Timeout
@@ -152,19 +152,9 @@ impl DomainResolver {
         } else {
             DnsStatus::NoMail
         };
-        if rec.status == DnsStatus::NoMx {
-            rec.exchangers.push(ex);
-        } else {
-            // Keep the failed lookups visible: they say why there is no implicit exchanger.
-            rec.exchangers.push(ex);
-            rec.exchangers[0]
-                .flags
-                .retain(|f| *f != ExchangerFlag::NoAddress);
-            if !rec.exchangers[0].flags.contains(&ExchangerFlag::NoAddress) {
-                rec.exchangers[0].flags.push(ExchangerFlag::NoAddress);
-            }
-        }
-        rec.exchangers[0].flags.sort();
+        // Without addresses the implicit exchanger stays in the record (already flagged
+        // `no-address`): its lookups say why there is no mail route.
+        rec.exchangers.push(ex);
     }
 
     /// Resolves one exchanger (shared across domains through the cache).
