@@ -94,22 +94,26 @@ pub async fn run_resolve(
     let mut retry: Vec<(InputDomain, DomainDns)> = Vec::new();
     let mut interrupted = false;
 
-    let stream = tokio_stream_from(rx)
-        .map(|d| {
-            let r = resolver.clone();
-            async move {
-                let rec = r.resolve(&d, 1).await;
-                (d, rec)
-            }
-        })
-        .buffer_unordered(run.concurrency);
-    tokio::pin!(stream);
+    // Each domain is its own task, so resolution spreads over the runtime's worker threads
+    // (polled inside this task, all DNS work would share one thread).
+    let mut stream = Box::pin(
+        tokio_stream_from(rx)
+            .map(|d| {
+                let r = resolver.clone();
+                tokio::spawn(async move {
+                    let rec = r.resolve(&d, 1).await;
+                    (d, rec)
+                })
+            })
+            .buffer_unordered(run.concurrency),
+    );
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     loop {
         tokio::select! {
             item = stream.next() => {
-                let Some((d, rec)) = item else { break };
+                let Some(joined) = item else { break };
+                let (d, rec) = joined.context("a resolver task failed")?;
                 if needs_second_pass(&rec) {
                     retry.push((d, rec));
                     continue;
@@ -120,23 +124,27 @@ pub async fn run_resolve(
             }
             _ = &mut ctrl_c, if !interrupted => {
                 interrupted = true;
-                progress.finish("interrupted: finishing domains in flight");
-                // Dropping the stream drops the receiver: the reader stops.
+                progress.finish("interrupted: writing what is known");
                 break;
             }
         }
     }
+    // Dropping the stream drops the input receiver, so a reader blocked on a full channel
+    // stops (after ctrl-c); domains still in flight are abandoned.
+    drop(stream);
     if !interrupted && !retry.is_empty() {
         // Second pass for transient failures, with the failed shared lookups forgotten.
         resolver.cache().purge_transient();
-        let second = futures::stream::iter(retry.drain(..).map(|(d, _)| d))
-            .map(|d| {
-                let r = resolver.clone();
-                async move { r.resolve(&d, 2).await }
-            })
-            .buffer_unordered(run.concurrency);
-        tokio::pin!(second);
-        while let Some(rec) = second.next().await {
+        let mut second = Box::pin(
+            futures::stream::iter(retry.drain(..).map(|(d, _)| d))
+                .map(|d| {
+                    let r = resolver.clone();
+                    tokio::spawn(async move { r.resolve(&d, 2).await })
+                })
+                .buffer_unordered(run.concurrency),
+        );
+        while let Some(joined) = second.next().await {
+            let rec = joined.context("a resolver task failed")?;
             emit(out, &rec, &mut counts)?;
             done += 1;
             progress.tick(done, || status_line(&counts));

@@ -661,3 +661,59 @@ fn bad_arguments_are_named() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--timeout"));
 }
+
+#[test]
+fn ctrl_c_ends_the_run_promptly_with_partial_outputs_and_exit_code_4() {
+    // A name server that never answers keeps every domain in flight, and a list longer than
+    // the input channel keeps the reader blocked: the interrupt must still end the run.
+    let hole_ip = loopback_addr();
+    let _hole = BlackHole::start(hole_ip);
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("many.txt");
+    let text: String = (0..20_000).map(|i| format!("d{i}.test\n")).collect();
+    std::fs::write(&list, text).unwrap();
+    let out = dir.path().join("dns.jsonl");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mxinfer"))
+        .args([
+            "resolve",
+            list.to_str().unwrap(),
+            "--nameserver",
+            &hole_ip.to_string(),
+            "--out",
+            out.to_str().unwrap(),
+            "--timeout",
+            "30",
+            "--concurrency",
+            "100",
+            "--progress",
+            "off",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let t0 = std::time::Instant::now();
+    let st = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            t0.elapsed().as_secs() < 10,
+            "mxinfer did not end after ctrl-c"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(4));
+    let meta: schema::RunMeta = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("dns.jsonl.meta.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(meta.interrupted);
+    // Nothing was answered, so nothing was written, and no line was lost to the counts.
+    assert_eq!(read_jsonl(&out).len(), 0);
+}

@@ -3,9 +3,10 @@
 //! A few exchangers serve millions of domains, so their A and AAAA answers are asked once and
 //! shared. The sharing is ours, not hickory's (whose cache is off): a map from (name, type) to
 //! a cell that the first asker fills while later askers wait on it, so concurrent domains
-//! never send the same query twice. The map is bounded: past `capacity` entries the oldest are
-//! dropped (first in, first out), so memory stays flat on long runs; a dropped name is simply
-//! asked again. Answers are kept for the run only, whatever their TTL says: a run is a
+//! never send the same query twice. The map is bounded: past `capacity` entries one is dropped
+//! by the CLOCK rule (second chance: the oldest entry goes unless it was used since it was last
+//! considered, in which case it moves to the back), so memory stays flat on long runs while the
+//! few exchangers that serve many domains stay in; a dropped name is simply asked again. Answers are kept for the run only, whatever their TTL says: a run is a
 //! snapshot. Failed answers that may be transient (SERVFAIL, timeout) are purged before the
 //! second pass so that pass asks again.
 
@@ -18,8 +19,12 @@ use tokio::sync::OnceCell;
 
 type Key = (Box<str>, QType);
 
+/// Entry id (to tell a re-inserted key from its evicted predecessor), the shared cell, and
+/// whether the entry was used since the clock hand last passed it.
+type Slot = (u64, Arc<OnceCell<Answer>>, bool);
+
 struct Inner {
-    map: HashMap<Key, (u64, Arc<OnceCell<Answer>>)>,
+    map: HashMap<Key, Slot>,
     order: VecDeque<(Key, u64)>,
     next_id: u64,
 }
@@ -63,29 +68,42 @@ impl LookupCache {
         let cell = {
             let mut inner = self.inner.lock().expect("cache lock");
             let key: Key = (name.into(), q);
-            if let Some((_, c)) = inner.map.get(&key) {
+            if let Some((_, c, used)) = inner.map.get_mut(&key) {
                 self.hits.fetch_add(1, Ordering::Relaxed);
+                *used = true;
                 c.clone()
             } else {
                 self.misses.fetch_add(1, Ordering::Relaxed);
                 let id = inner.next_id;
                 inner.next_id += 1;
                 let c = Arc::new(OnceCell::new());
-                inner.map.insert(key.clone(), (id, c.clone()));
+                inner.map.insert(key.clone(), (id, c.clone(), false));
                 inner.order.push_back((key, id));
-                while inner.map.len() > self.capacity {
-                    let Some((old, old_id)) = inner.order.pop_front() else {
-                        break;
-                    };
-                    if inner.map.get(&old).is_some_and(|(i, _)| *i == old_id) {
-                        inner.map.remove(&old);
-                        self.evictions.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
+                self.evict(&mut inner);
                 c
             }
         };
         cell.get_or_init(|| dns.query(name, q)).await.clone()
+    }
+
+    /// Drops entries until the map is within its capacity (CLOCK / second chance).
+    fn evict(&self, inner: &mut Inner) {
+        while inner.map.len() > self.capacity {
+            let Some((old, old_id)) = inner.order.pop_front() else {
+                break;
+            };
+            match inner.map.get_mut(&old) {
+                Some((i, _, used)) if *i == old_id && *used => {
+                    *used = false;
+                    inner.order.push_back((old, old_id));
+                }
+                Some((i, _, _)) if *i == old_id => {
+                    inner.map.remove(&old);
+                    self.evictions.fetch_add(1, Ordering::Relaxed);
+                }
+                _ => {} // a stale position of a key already evicted
+            }
+        }
     }
 
     /// Drops the answers that failed transiently, so they are asked again.
@@ -93,9 +111,9 @@ impl LookupCache {
         let mut inner = self.inner.lock().expect("cache lock");
         inner
             .map
-            .retain(|_, (_, c)| c.get().is_none_or(|a| !a.status.is_transient()));
+            .retain(|_, (_, c, _)| c.get().is_none_or(|a| !a.status.is_transient()));
         let Inner { map, order, .. } = &mut *inner;
-        order.retain(|(k, id)| map.get(k).is_some_and(|(i, _)| i == id));
+        order.retain(|(k, id)| map.get(k).is_some_and(|(i, _, _)| i == id));
     }
 
     pub fn stats(&self) -> CacheStats {
@@ -169,6 +187,24 @@ mod tests {
         assert_eq!(dns.n.load(Ordering::SeqCst), 10);
         cache.get(&dns, "mx0.example", QType::A).await;
         assert_eq!(dns.n.load(Ordering::SeqCst), 11);
+    }
+
+    #[tokio::test]
+    async fn entries_in_use_get_a_second_chance() {
+        let dns = Counting {
+            n: AtomicUsize::new(0),
+            status: LookupStatus::Nodata,
+        };
+        let cache = LookupCache::new(3);
+        cache.get(&dns, "popular.example", QType::A).await;
+        for i in 0..20 {
+            // The popular exchanger is asked between every new one.
+            cache.get(&dns, "popular.example", QType::A).await;
+            cache.get(&dns, &format!("mx{i}.example"), QType::A).await;
+        }
+        // Asked once for popular.example and once per one-off name: it was never evicted.
+        assert_eq!(dns.n.load(Ordering::SeqCst), 21);
+        assert_eq!(cache.stats().entries, 3);
     }
 
     #[tokio::test]
