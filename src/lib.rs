@@ -16,6 +16,9 @@
 //! - [`record`]: the schema, every record type of every stage (serde; JSON Lines).
 //! - [`input`]: domain lists (plain, Tranco CSV, CSV with a header).
 //! - [`resolve`]: MX / A / AAAA / TXT / PTR via hickory-resolver; classification; shared lookups.
+//! - [`enrich`]: origin AS of an address by longest-prefix match (CAIDA pfx2as, pyasn, range CSV).
+//! - [`label`]: the provider inference of METHOD.md 2-9 (primary set, certificate grouping,
+//!   banner/EHLO parsing, MX names, scores, checks, split, companies, suspicious claims).
 //! - [`pipeline`]: the only module that connects stages.
 //! - [`progress`]: the single stderr reporter; the rest of the library never prints.
 //! - [`cli`], [`config`]: command-line definitions and validated settings with named defaults.
@@ -36,7 +39,9 @@
 
 pub mod cli;
 pub mod config;
+pub mod enrich;
 pub mod input;
+pub mod label;
 pub mod pipeline;
 pub mod progress;
 pub mod record;

@@ -1,0 +1,1 @@
+//! Rule tests of METHOD.md 2-9.
