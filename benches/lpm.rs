@@ -1,5 +1,5 @@
 //! Micro-benchmark behind the choice of longest-prefix-match structure in `src/enrich`:
-//! prefix-trie (`PrefixMap`) against ip_network_table (`IpNetworkTable`), on the same
+//! prefix-trie 0.10 (`PrefixMap` keyed by `(u32, u8)`) against ip_network_table (`IpNetworkTable`), on the same
 //! synthetic IPv4 table the size of a full RouteViews pfx2as file (about a million prefixes,
 //! lengths /8 to /24 weighted like the real table, /24 most common) and the same random
 //! lookups. Plain timing (no harness): `cargo bench --bench lpm`.
