@@ -13,6 +13,9 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// Bytes of label output gathered before one write.
+const OUTPUT_CHUNK: usize = 1 << 20;
+
 /// Input lines buffered between the reader thread and the resolvers.
 const INPUT_CHANNEL: usize = 4096;
 
@@ -276,6 +279,44 @@ fn read_jsonl<T: serde::de::DeserializeOwned>(
     Ok(())
 }
 
+/// Reads resolve records as the label stage's borrowed view (no copy of fields it does not
+/// use); bad lines are reported through `tracing` and counted.
+fn read_dns_views(
+    path: &std::path::Path,
+    counts: &mut InputCounts,
+    mut f: impl FnMut(crate::record::DomainDnsView<'_>),
+) -> anyhow::Result<()> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut r = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = r
+            .read_until(b'\n', &mut line)
+            .with_context(|| format!("reading {}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        counts.lines += 1;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            counts.blank += 1;
+            continue;
+        }
+        match serde_json::from_slice::<crate::record::DomainDnsView<'_>>(&line) {
+            Ok(v) => {
+                counts.accepted += 1;
+                f(v)
+            }
+            Err(e) => {
+                counts.rejected += 1;
+                tracing::warn!("{}:{}: not a record: {e}", path.display(), counts.lines);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Labels every domain of the resolve output from the probe evidence and writes one record
 /// per domain (in input order) to `out`, and the suspicious claims to `run.claims`.
 pub fn run_label(
@@ -331,8 +372,8 @@ pub fn run_label(
     })?;
     let t_probes = t0.elapsed().as_secs_f64();
     let mut dns_counts = InputCounts::default();
-    read_jsonl::<DomainDns>(&run.dns, &mut dns_counts, |d| {
-        lab.add_domain(d);
+    read_dns_views(&run.dns, &mut dns_counts, |d| {
+        lab.add_domain_view(d);
         if lab.len().is_multiple_of(65536) {
             progress.tick(lab.len() as u64, || "domains read".to_string());
         }
@@ -340,14 +381,23 @@ pub fn run_label(
     let t_dns = t0.elapsed().as_secs_f64();
     lab.finish();
     let mut counts: BTreeMap<LabelStatus, u64> = BTreeMap::new();
+    // Records are serialised into one reused buffer and written in large chunks: far cheaper
+    // than many small writes through `dyn Write`.
+    let mut buf: Vec<u8> = Vec::with_capacity(OUTPUT_CHUNK + (1 << 16));
     for i in 0..lab.len() {
         let rec = lab.label(i);
-        write_record(out, &rec).context("writing output")?;
+        serde_json::to_writer(&mut buf, &rec).context("serialising a label")?;
+        buf.push(b'\n');
+        if buf.len() >= OUTPUT_CHUNK {
+            out.write_all(&buf).context("writing output")?;
+            buf.clear();
+        }
         *counts.entry(rec.status).or_default() += 1;
         if i.is_multiple_of(65536) {
             progress.tick(i as u64, || "domains labelled".to_string());
         }
     }
+    out.write_all(&buf).context("writing output")?;
     out.flush().context("writing output")?;
     let mut n_claims = 0u64;
     if let Some(p) = &run.claims {

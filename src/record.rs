@@ -858,3 +858,57 @@ pub struct Claim {
     /// How many domains use the address.
     pub domain_count: u64,
 }
+
+/// What the label stage reads of a [`DomainDns`] record: the same JSON, every other field
+/// skipped without being stored (a read-side view for speed; [`DomainDns`] stays the schema).
+#[derive(Debug, Clone, Deserialize)]
+pub struct DomainDnsView<'a> {
+    #[serde(borrow)]
+    pub domain: std::borrow::Cow<'a, str>,
+    pub input: InputRef,
+    pub status: DnsStatus,
+    #[serde(default, borrow)]
+    pub exchangers: Vec<ExchangerView<'a>>,
+}
+
+/// The label stage's view of an [`Exchanger`].
+#[derive(Debug, Clone, Deserialize)]
+pub struct ExchangerView<'a> {
+    #[serde(borrow)]
+    pub name: std::borrow::Cow<'a, str>,
+    pub preference: u16,
+    #[serde(default)]
+    pub flags: Vec<ExchangerFlag>,
+    #[serde(default)]
+    pub addresses: Vec<AddressView>,
+}
+
+/// The label stage's view of an [`Address`].
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct AddressView {
+    pub ip: IpAddr,
+}
+
+impl<'a> From<&'a DomainDns> for DomainDnsView<'a> {
+    fn from(d: &'a DomainDns) -> Self {
+        DomainDnsView {
+            domain: std::borrow::Cow::Borrowed(&d.domain),
+            input: d.input.clone(),
+            status: d.status,
+            exchangers: d
+                .exchangers
+                .iter()
+                .map(|e| ExchangerView {
+                    name: std::borrow::Cow::Borrowed(&e.name),
+                    preference: e.preference,
+                    flags: e.flags.clone(),
+                    addresses: e
+                        .addresses
+                        .iter()
+                        .map(|a| AddressView { ip: a.ip })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}

@@ -24,9 +24,9 @@ pub mod data;
 pub mod psl;
 
 use crate::record::{
-    Approach, ApproachResult, Approaches, Claim, ClaimReason, DnsStatus, DomainDns, DomainLabel,
-    ExchangerFlag, ExchangerResult, HostProbe, InputRef, LabelFlag, LabelSource, LabelStatus,
-    PrimaryExchanger, ProviderShare, SignalOutcome, TrailStep, UntrustedReason,
+    Approach, ApproachResult, Approaches, Claim, ClaimReason, DnsStatus, DomainDns, DomainDnsView,
+    DomainLabel, ExchangerFlag, ExchangerResult, HostProbe, InputRef, LabelFlag, LabelSource,
+    LabelStatus, PrimaryExchanger, ProviderShare, SignalOutcome, TrailStep, UntrustedReason,
 };
 use banner::Parsed;
 use data::{LabelData, PatternScope};
@@ -40,6 +40,8 @@ pub const DEFAULT_THRESHOLD: u64 = 5;
 pub const CLAIM_DOMAINS_LISTED: usize = 100;
 
 const NONE: u32 = u32::MAX;
+/// Per-address summary value: the address's own names point at different IDs.
+const DISAGREE: u32 = u32::MAX - 1;
 
 /// Settings of a label run.
 #[derive(Debug, Clone)]
@@ -108,6 +110,11 @@ struct AddrEv {
     names: Vec<CertName>,
     asns: Box<[u32]>,
     num_ip: u32,
+    /// After `finish`: the group ID of the trusted names (NONE, DISAGREE or a string index),
+    /// the banner/EHLO ID (same encoding) and the highest numCert of the names.
+    cert_id: u32,
+    banner_id: u32,
+    max_num_cert: u32,
     /// Domains (indexes) whose primary set uses the address, the first few.
     domains: Vec<u32>,
 }
@@ -160,6 +167,9 @@ struct Signals {
     mx: Result<u32, SignalOutcome>,
 }
 
+/// Per exchanger: the evaluated result of the certificate, banner and MX signals.
+type Evals = [Option<ExchangerResult>; 3];
+
 /// The labeller of one batch.
 pub struct Labeller {
     psl: Psl,
@@ -179,6 +189,10 @@ pub struct Labeller {
     group: Vec<u32>,
     num_mx: HashMap<u32, u32>,
     domains: Vec<DomainWork>,
+    /// Interned strings that are provider IDs (registered domains, alias IDs).
+    id_strs: Vec<u32>,
+    /// Company index per interned string (NONE: none), filled by `finish` for IDs.
+    str_company: Vec<u32>,
     counts: LabelCounts,
     finished: bool,
 }
@@ -200,6 +214,8 @@ impl Labeller {
             group: Vec::new(),
             num_mx: HashMap::new(),
             domains: Vec::new(),
+            id_strs: Vec::new(),
+            str_company: Vec::new(),
             counts: LabelCounts::default(),
             finished: false,
         }
@@ -230,7 +246,11 @@ impl Labeller {
         let s = self.strs.get(name).to_string();
         let r = self.psl.registered(&s).map(|r| r.to_string());
         let id = match r {
-            Some(r) => self.strs.get_or_add(&r),
+            Some(r) => {
+                let i = self.strs.get_or_add(&r);
+                self.id_strs.push(i);
+                i
+            }
             None => NONE,
         };
         self.reg_cache.insert(name, id);
@@ -242,7 +262,9 @@ impl Labeller {
             Parsed::Nothing => Cand::Nothing,
             Parsed::Unusable { .. } => Cand::Unusable,
             Parsed::Usable { name, id } => {
-                Cand::Usable(self.strs.get_or_add(&name), self.strs.get_or_add(&id))
+                let id = self.strs.get_or_add(&id);
+                self.id_strs.push(id);
+                Cand::Usable(self.strs.get_or_add(&name), id)
             }
         }
     }
@@ -336,6 +358,9 @@ impl Labeller {
             names,
             asns: asns.into(),
             num_ip: 0,
+            cert_id: NONE,
+            banner_id: NONE,
+            max_num_cert: 0,
             domains: Vec::new(),
         };
         match self.addr_index.get(&p.ip) {
@@ -348,7 +373,12 @@ impl Labeller {
     }
 
     /// Phase 2: one resolve record.
-    pub fn add_domain(&mut self, d: DomainDns) {
+    pub fn add_domain(&mut self, d: &DomainDns) {
+        self.add_domain_view(DomainDnsView::from(d));
+    }
+
+    /// Phase 2: one resolve record, read as the label stage's view.
+    pub fn add_domain_view(&mut self, d: DomainDnsView<'_>) {
         assert!(!self.finished, "add_domain after finish");
         let idx = self.domains.len() as u32;
         let reg_off = self
@@ -366,7 +396,7 @@ impl Labeller {
             DnsStatus::Ok | DnsStatus::NoMx => self.primary_set(&d, idx),
         };
         self.domains.push(DomainWork {
-            domain: d.domain.into_boxed_str(),
+            domain: d.domain.into_owned().into_boxed_str(),
             input: d.input,
             dns_status: d.status,
             reg_off,
@@ -375,7 +405,7 @@ impl Labeller {
     }
 
     /// METHOD.md 2: the primary set, and the batch counts it feeds.
-    fn primary_set(&mut self, d: &DomainDns, idx: u32) -> Work {
+    fn primary_set(&mut self, d: &DomainDnsView<'_>, idx: u32) -> Work {
         // Live addresses of each exchanger.
         let live: Vec<Vec<u32>> = d
             .exchangers
@@ -494,6 +524,41 @@ impl Labeller {
                 self.node_str[best[r] as usize]
             })
             .collect();
+        // Per-address summaries, so each exchanger of each domain combines a few numbers.
+        let merge = |cur: u32, v: u32| match cur {
+            NONE => v,
+            DISAGREE => DISAGREE,
+            c if c == v => c,
+            _ => DISAGREE,
+        };
+        for a in 0..self.addrs.len() {
+            let ev = &self.addrs[a];
+            let mut cert = NONE;
+            let mut max_nc = 0;
+            for n in &ev.names {
+                cert = merge(cert, self.group[n.node as usize]);
+                max_nc = max_nc.max(self.num_cert[n.node as usize]);
+            }
+            let mut ban = NONE;
+            for c in [ev.banner, ev.ehlo] {
+                if let Cand::Usable(_, id) = c {
+                    ban = merge(ban, id);
+                }
+            }
+            let ev = &mut self.addrs[a];
+            ev.cert_id = cert;
+            ev.banner_id = ban;
+            ev.max_num_cert = max_nc;
+        }
+        self.str_company = vec![NONE; self.strs.strs.len()];
+        let mut ids = std::mem::take(&mut self.id_strs);
+        ids.sort_unstable();
+        ids.dedup();
+        for i in ids {
+            if let Some(c) = self.data.company_of(self.strs.get(i)) {
+                self.str_company[i as usize] = c as u32;
+            }
+        }
         self.counts.certificate_groups = best.iter().filter(|&&b| b != NONE).count() as u64;
         self.counts.addresses = self.addrs.len() as u64;
         self.counts.live_addresses = self.addrs.iter().filter(|a| a.live).count() as u64;
@@ -506,39 +571,33 @@ impl Labeller {
         self.finished = true;
     }
 
+    /// The company of an interned provider ID (after `finish`).
+    fn company(&self, id: u32) -> Option<usize> {
+        match self.str_company.get(id as usize) {
+            Some(&c) if c != NONE => Some(c as usize),
+            _ => None,
+        }
+    }
+
     fn signals(&self, x: &Ex) -> Signals {
-        // Certificate (METHOD.md 4).
-        let mut cert: Result<u32, SignalOutcome> = Err(SignalOutcome::NoTrustedName);
-        'c: for &a in &x.live {
-            for n in &self.addrs[a as usize].names {
-                let g = self.group[n.node as usize];
-                match cert {
-                    Ok(id) if id != g => {
-                        cert = Err(SignalOutcome::IdsDisagree);
-                        break 'c;
-                    }
-                    Ok(_) => {}
-                    Err(_) => cert = Ok(g),
+        // Certificate (METHOD.md 4) and banner/EHLO (METHOD.md 5): every usable ID of every
+        // live address must agree (per-address agreement was settled in `finish`).
+        let combine = |pick: fn(&AddrEv) -> u32, none: SignalOutcome| {
+            let mut cur = NONE;
+            for &a in &x.live {
+                let v = pick(&self.addrs[a as usize]);
+                if v == NONE {
+                    continue;
                 }
-            }
-        }
-        // Banner and EHLO (METHOD.md 5).
-        let mut ban: Result<u32, SignalOutcome> = Err(SignalOutcome::NoUsableName);
-        'b: for &a in &x.live {
-            let ev = &self.addrs[a as usize];
-            for c in [ev.banner, ev.ehlo] {
-                if let Cand::Usable(_, id) = c {
-                    match ban {
-                        Ok(cur) if cur != id => {
-                            ban = Err(SignalOutcome::IdsDisagree);
-                            break 'b;
-                        }
-                        Ok(_) => {}
-                        Err(_) => ban = Ok(id),
-                    }
+                if v == DISAGREE || (cur != NONE && cur != v) {
+                    return Err(SignalOutcome::IdsDisagree);
                 }
+                cur = v;
             }
-        }
+            if cur == NONE { Err(none) } else { Ok(cur) }
+        };
+        let cert = combine(|e| e.cert_id, SignalOutcome::NoTrustedName);
+        let ban = combine(|e| e.banner_id, SignalOutcome::NoUsableName);
         // MX name (METHOD.md 6).
         let mx = match self.reg_cache.get(&x.name) {
             Some(&r) if r != NONE && self.strs.get(x.name).parse::<IpAddr>().is_err() => Ok(r),
@@ -563,8 +622,7 @@ impl Labeller {
                 let cert = x
                     .live
                     .iter()
-                    .flat_map(|&a| self.addrs[a as usize].names.iter())
-                    .map(|n| self.num_cert[n.node as usize])
+                    .map(|&a| self.addrs[a as usize].max_num_cert)
                     .max()
                     .unwrap_or(0) as u64;
                 1.max(ip).max(cert)
@@ -582,8 +640,7 @@ impl Labeller {
         if source == LabelSource::Mx {
             return (Vec::new(), None);
         }
-        let idstr = self.strs.get(id);
-        let company = self.data.company_of(idstr);
+        let company = self.company(id);
         // 1. AS check, only where some address has a known AS.
         let known: Vec<&AddrEv> = x
             .live
@@ -656,51 +713,15 @@ impl Labeller {
         (Vec::new(), None)
     }
 
-    fn exchanger_result(
+    /// The result of one signal's ID for one exchanger (score, checks, company), without
+    /// its trail; computed once per exchanger and signal, shared by the approaches.
+    fn evaluate(
         &self,
         x: &Ex,
-        sig: &Signals,
-        order: &[LabelSource],
+        id: u32,
+        source: LabelSource,
         own_reg: Option<&str>,
     ) -> ExchangerResult {
-        let mut trail = Vec::with_capacity(order.len());
-        let mut found = None;
-        for &s in order {
-            let r = match s {
-                LabelSource::Certificate => sig.cert,
-                LabelSource::Banner => sig.banner,
-                LabelSource::Mx => sig.mx,
-            };
-            match r {
-                Ok(id) => {
-                    trail.push(TrailStep {
-                        source: s,
-                        outcome: SignalOutcome::Ok,
-                    });
-                    found = Some((id, s));
-                    break;
-                }
-                Err(o) => trail.push(TrailStep {
-                    source: s,
-                    outcome: o,
-                }),
-            }
-        }
-        let Some((id, source)) = found else {
-            return ExchangerResult {
-                id: None,
-                source: None,
-                trail,
-                score: None,
-                checked: false,
-                flags: Vec::new(),
-                suggestion: None,
-                suggested_company: None,
-                company: None,
-                weight: 0.0,
-                self_hosted: false,
-            };
-        };
         let score = self.score(x, source);
         let checked = score < self.settings.threshold;
         let (flags, suggestion) = if checked {
@@ -710,8 +731,7 @@ impl Labeller {
         };
         let idstr = self.strs.get(id);
         let company = self
-            .data
-            .company_of(idstr)
+            .company(id)
             .map(|c| self.data.companies[c].name.clone());
         let suggested_company = suggestion
             .as_deref()
@@ -720,7 +740,7 @@ impl Labeller {
         ExchangerResult {
             id: Some(idstr.to_string()),
             source: Some(source),
-            trail,
+            trail: Vec::new(),
             score: Some(score),
             checked,
             flags,
@@ -732,10 +752,68 @@ impl Labeller {
         }
     }
 
+    /// Evaluates every signal of an exchanger that gave an ID.
+    fn evaluate_all(&self, x: &Ex, sig: &Signals, own_reg: Option<&str>) -> Evals {
+        let ev =
+            |r: Result<u32, SignalOutcome>, s| r.ok().map(|id| self.evaluate(x, id, s, own_reg));
+        [
+            ev(sig.cert, LabelSource::Certificate),
+            ev(sig.banner, LabelSource::Banner),
+            ev(sig.mx, LabelSource::Mx),
+        ]
+    }
+
+    fn exchanger_result(
+        &self,
+        sig: &Signals,
+        evals: &Evals,
+        order: &[LabelSource],
+    ) -> ExchangerResult {
+        let mut trail = Vec::with_capacity(order.len());
+        for &s in order {
+            let (r, slot) = match s {
+                LabelSource::Certificate => (sig.cert, 0),
+                LabelSource::Banner => (sig.banner, 1),
+                LabelSource::Mx => (sig.mx, 2),
+            };
+            match r {
+                Ok(_) => {
+                    trail.push(TrailStep {
+                        source: s,
+                        outcome: SignalOutcome::Ok,
+                    });
+                    if let Some(e) = &evals[slot] {
+                        let mut res = e.clone();
+                        res.trail = trail;
+                        return res;
+                    }
+                    break;
+                }
+                Err(o) => trail.push(TrailStep {
+                    source: s,
+                    outcome: o,
+                }),
+            }
+        }
+        ExchangerResult {
+            id: None,
+            source: None,
+            trail,
+            score: None,
+            checked: false,
+            flags: Vec::new(),
+            suggestion: None,
+            suggested_company: None,
+            company: None,
+            weight: 0.0,
+            self_hosted: false,
+        }
+    }
+
     fn approach_result(
         &self,
         w: &DomainWork,
-        sigs: &[Signals],
+        sigs: &[(Signals, Evals)],
         order: &[LabelSource],
     ) -> ApproachResult {
         let (exs, no_evidence) = match &w.work {
@@ -752,11 +830,10 @@ impl Labeller {
                 exs, no_evidence, ..
             } => (exs, *no_evidence),
         };
-        let own = w.reg_off.map(|o| &w.domain[o as usize..]);
-        let mut results: Vec<ExchangerResult> = exs
+        debug_assert_eq!(exs.len(), sigs.len());
+        let mut results: Vec<ExchangerResult> = sigs
             .iter()
-            .zip(sigs)
-            .map(|(x, s)| self.exchanger_result(x, s, order, own))
+            .map(|(s, e)| self.exchanger_result(s, e, order))
             .collect();
         let k = results.iter().filter(|r| r.id.is_some()).count();
         let mut providers: Vec<ProviderShare> = Vec::new();
@@ -812,8 +889,16 @@ impl Labeller {
         assert!(self.finished, "label before finish");
         use LabelSource::{Banner, Certificate, Mx};
         let w = &self.domains[i];
-        let sigs: Vec<Signals> = match &w.work {
-            Work::Evidence { exs, .. } => exs.iter().map(|x| self.signals(x)).collect(),
+        let own = w.reg_off.map(|o| &w.domain[o as usize..]);
+        let sigs: Vec<(Signals, Evals)> = match &w.work {
+            Work::Evidence { exs, .. } => exs
+                .iter()
+                .map(|x| {
+                    let s = self.signals(x);
+                    let e = self.evaluate_all(x, &s, own);
+                    (s, e)
+                })
+                .collect(),
             Work::Final(_) => Vec::new(),
         };
         let approaches = Approaches {
@@ -877,10 +962,8 @@ impl Labeller {
                 v.dedup();
                 v
             };
-            let cert_companies: Vec<Option<usize>> = cert_ids
-                .iter()
-                .map(|&g| self.data.company_of(self.strs.get(g)))
-                .collect();
+            let cert_companies: Vec<Option<usize>> =
+                cert_ids.iter().map(|&g| self.company(g)).collect();
             let outside = |c: usize| {
                 let comp = &self.data.companies[c];
                 !ev.asns.is_empty()
@@ -923,7 +1006,7 @@ impl Labeller {
                     continue; // the EHLO repeats the banner's claim
                 }
                 banner_id = Some(id);
-                let Some(c) = self.data.company_of(self.strs.get(id)) else {
+                let Some(c) = self.company(id) else {
                     continue;
                 };
                 let mut reasons = Vec::new();

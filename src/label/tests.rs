@@ -162,7 +162,7 @@ impl Batch {
         for (p, a) in &self.probes {
             l.add_probe(p, a);
         }
-        for d in self.domains {
+        for d in &self.domains {
             l.add_domain(d);
         }
         l.finish();
