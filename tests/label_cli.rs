@@ -258,3 +258,48 @@ fn missing_input_is_a_fatal_error() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/dns.jsonl"));
 }
+
+#[test]
+fn psl_icann_only_and_companies_override() {
+    let dir = tempfile::tempdir().unwrap();
+    let companies = dir.path().join("companies.toml");
+    std::fs::write(
+        &companies,
+        "[[company]]\nname = \"Example Hosting\"\nids = [\"example.com\"]\nasns = [64496]\n\
+         evidence = \"test\"\n",
+    )
+    .unwrap();
+    let (recs, _) = run_label(
+        dir.path(),
+        &[
+            "--psl-icann-only",
+            "--companies",
+            companies.to_str().unwrap(),
+        ],
+    );
+    let hosted = recs
+        .iter()
+        .find(|r| r.domain == "hosted.example.com")
+        .unwrap();
+    // Only the given table maps companies now: outlook.com and mx.microsoft are raw IDs.
+    assert_eq!(
+        hosted.approaches.mx_only.providers[0].credit,
+        "Example Hosting"
+    );
+    assert_eq!(hosted.providers[0].company, None);
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[[company]]\nname = \"X\"\n").unwrap();
+    let o = mxinfer(
+        &[
+            "label",
+            "--dns",
+            &fixture("dns.jsonl"),
+            "--probes",
+            &fixture("probes.jsonl"),
+            "--companies",
+            bad.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1), "a bad companies file is fatal");
+}

@@ -258,6 +258,28 @@ fn dead_addresses_of_a_live_exchanger_are_left_out() {
 }
 
 #[test]
+fn a_timeout_after_the_greeting_keeps_the_banner_and_ehlo() {
+    // METHOD.md 11: a STARTTLS timeout must not throw away what was already received.
+    let mut p = probe(
+        "192.0.2.1",
+        Some(GOOGLE_BANNER),
+        Some("250-mx.google.com at your service"),
+        None,
+    );
+    p.status = crate::record::ProbeStatus::StepTimeout;
+    p.step = Some(crate::record::ProbeStep::Starttls);
+    let out = Batch::new()
+        .p(p, &[])
+        .d(dns(
+            "a.example",
+            &[("mail.a.example.net", 1, &["192.0.2.1"])],
+        ))
+        .run();
+    assert_eq!(out[0].status, LabelStatus::Labelled);
+    assert_eq!(id(&out[0]), Some("google.com"));
+}
+
+#[test]
 fn no_live_address_gives_the_mx_label_with_no_smtp_evidence() {
     let out = Batch::new()
         .d(dns(
