@@ -195,6 +195,9 @@ pub struct Labeller {
     str_company: Vec<u32>,
     counts: LabelCounts,
     finished: bool,
+    /// Reused per-domain scratch space.
+    scratch_addr: Vec<u32>,
+    scratch_node: Vec<u32>,
 }
 
 impl Labeller {
@@ -218,6 +221,8 @@ impl Labeller {
             str_company: Vec::new(),
             counts: LabelCounts::default(),
             finished: false,
+            scratch_addr: Vec::new(),
+            scratch_node: Vec::new(),
         }
     }
 
@@ -238,16 +243,31 @@ impl Labeller {
         self.domains.is_empty()
     }
 
+    /// Interns a lower-case name and its registered domain; returns the name's index.
+    fn intern_name(&mut self, s: &str) -> u32 {
+        let name = self.strs.get_or_add(s);
+        self.reg_of_str(name, s);
+        name
+    }
+
     /// Interned registered domain of an interned name.
     fn reg_of(&mut self, name: u32) -> Option<u32> {
         if let Some(&r) = self.reg_cache.get(&name) {
             return (r != NONE).then_some(r);
         }
         let s = self.strs.get(name).to_string();
-        let r = self.psl.registered(&s).map(|r| r.to_string());
+        self.reg_of_str(name, &s)
+    }
+
+    /// Registered domain of the interned name `name`, whose text is `s`.
+    fn reg_of_str(&mut self, name: u32, s: &str) -> Option<u32> {
+        if let Some(&r) = self.reg_cache.get(&name) {
+            return (r != NONE).then_some(r);
+        }
+        let r = self.psl.registered(s);
         let id = match r {
             Some(r) => {
-                let i = self.strs.get_or_add(&r);
+                let i = self.strs.get_or_add(r);
                 self.id_strs.push(i);
                 i
             }
@@ -451,8 +471,11 @@ impl Labeller {
             if Some(e.preference) != pref {
                 continue;
             }
-            let name = self.strs.get_or_add(&norm(&e.name));
-            self.reg_of(name);
+            let name = if is_normal(&e.name) {
+                self.intern_name(&e.name)
+            } else {
+                self.intern_name(&norm(&e.name))
+            };
             if exs.iter().any(|x: &Ex| x.name == name) {
                 continue; // the same exchange listed twice
             }
@@ -464,8 +487,10 @@ impl Labeller {
             });
         }
         // Batch counts, once per domain.
-        let mut seen_addr: Vec<u32> = Vec::new();
-        let mut seen_node: Vec<u32> = Vec::new();
+        let mut seen_addr = std::mem::take(&mut self.scratch_addr);
+        let mut seen_node = std::mem::take(&mut self.scratch_node);
+        seen_addr.clear();
+        seen_node.clear();
         for x in &exs {
             *self.num_mx.entry(x.name).or_default() += 1;
             for &a in &x.live {
@@ -485,9 +510,11 @@ impl Labeller {
                 }
             }
         }
-        for n in seen_node {
+        for &n in &seen_node {
             self.num_cert[n as usize] += 1;
         }
+        self.scratch_addr = seen_addr;
+        self.scratch_node = seen_node;
         Work::Evidence {
             primary_preference: pref,
             dead,
@@ -1049,6 +1076,11 @@ impl Labeller {
         }
         out
     }
+}
+
+/// Already lower case without a trailing dot or spaces (the resolve stage's form).
+fn is_normal(s: &str) -> bool {
+    !s.ends_with('.') && !s.bytes().any(|b| b.is_ascii_uppercase() || b == b' ')
 }
 
 /// Lower case, no trailing dot.

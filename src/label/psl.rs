@@ -99,21 +99,15 @@ impl Psl {
         if name.is_empty() || name.starts_with('.') || name.ends_with('.') || name.contains("..") {
             return None;
         }
-        // Byte offsets where each suffix starts, from the TLD leftwards.
-        let mut starts: Vec<usize> = Vec::with_capacity(8);
-        starts.push(name.rfind('.').map_or(0, |i| i + 1));
-        let mut end = starts[0];
-        while end > 0 {
-            let head = &name[..end - 1];
-            let s = head.rfind('.').map_or(0, |i| i + 1);
-            starts.push(s);
-            end = s;
-        }
+        // Walk the suffixes from the TLD leftwards (`start` of the current suffix, `prev`
+        // of the one before), without allocating.
         let mut len = 0usize;
         let mut matched = false;
-        for (i, &s) in starts.iter().enumerate() {
-            let k = i + 1; // labels in this suffix
-            let suffix = &name[s..];
+        let mut start = name.rfind('.').map_or(0, |i| i + 1);
+        let mut prev = usize::MAX;
+        let mut k = 1;
+        loop {
+            let suffix = &name[start..];
             let f = self.rules.get(suffix).copied().unwrap_or(0);
             if f & EXCEPTION != 0 {
                 return Some((k - 1, true));
@@ -122,13 +116,21 @@ impl Psl {
                 len = len.max(k);
                 matched = true;
             }
-            if k >= 2 {
-                let parent = &name[starts[i - 1]..];
-                if self.rules.get(parent).is_some_and(|f| f & WILDCARD != 0) {
-                    len = len.max(k);
-                    matched = true;
-                }
+            if prev != usize::MAX
+                && self
+                    .rules
+                    .get(&name[prev..])
+                    .is_some_and(|f| f & WILDCARD != 0)
+            {
+                len = len.max(k);
+                matched = true;
             }
+            if start == 0 {
+                break;
+            }
+            prev = start;
+            start = name[..start - 1].rfind('.').map_or(0, |i| i + 1);
+            k += 1;
         }
         if !matched {
             return Some((1, false));
