@@ -37,6 +37,19 @@
 //!  "config_class":"plain-ipv4-only","passes":1,"resolved_at":"2026-11-30T12:00:00.000Z"}
 //! ```
 
+//! ## A label record (abridged: `approaches` also holds `mx_only`, `certificate`, `banner`)
+//!
+//! ```json
+//! {"domain":"example.org","input":{"line":1},"status":"labelled","approach":"priority",
+//!  "dns_status":"ok","registered_domain":"example.org","primary_preference":10,
+//!  "exchangers":[{"name":"mx.example.net","preference":10,"live":["192.0.2.25"]}],
+//!  "providers":[{"id":"example.net","weight":1.0,"credit":"example.net"}],
+//!  "approaches":{"priority":{"status":"labelled","exchangers":[{"id":"example.net",
+//!    "source":"banner","trail":[{"source":"certificate","outcome":"no-trusted-name"},
+//!    {"source":"banner","outcome":"ok"}],"score":1,"checked":true,"weight":1.0}],
+//!    "providers":[{"id":"example.net","weight":1.0,"credit":"example.net"}]}}}
+//! ```
+
 pub mod cli;
 pub mod config;
 pub mod enrich;

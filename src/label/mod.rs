@@ -16,6 +16,13 @@
 //!    domain's record with all four approaches, and [`Labeller::claims`] the suspicious
 //!    claims.
 //!
+//! Readings of METHOD.md worth knowing: an exchange at the primary preference with no live
+//! address stays in the primary set and is labelled from its MX name (2.3 read literally);
+//! certificate names are joined across every trusted leaf of the probe file, popularity is
+//! counted over the domains' primary sets; a check "applies" when it raises a flag or a
+//! suggestion (otherwise the next check runs); the certificate pattern check runs for
+//! certificate- and banner-sourced IDs; a provider ID needs a listed public suffix.
+//!
 //! Submodules: [`psl`] (registered domains), [`banner`] (banner/EHLO parser), [`data`] (the
 //! tables of data/).
 

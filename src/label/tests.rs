@@ -235,6 +235,29 @@ fn dead_primaries_fall_to_the_next_preference_and_are_recorded() {
 }
 
 #[test]
+fn a_dead_exchanger_at_the_primary_preference_stays_in_the_set() {
+    // METHOD.md 2.3 read literally: every exchange with the primary preference is in the set,
+    // each reduced to its live addresses; one with none is labelled from its MX name.
+    let out = Batch::new()
+        .p(probe("192.0.2.1", Some(GOOGLE_BANNER), None, None), &[])
+        .d(dns(
+            "a.example",
+            &[
+                ("aspmx.l.google.com", 10, &["192.0.2.1"]),
+                ("mx.backup.example.net", 10, &["192.0.2.9"]),
+            ],
+        ))
+        .run();
+    let l = &out[0];
+    assert_eq!(l.exchangers.len(), 2);
+    assert!(l.exchangers[1].live.is_empty());
+    let r = &l.approaches.priority.exchangers[1];
+    assert_eq!(r.source, Some(LabelSource::Mx));
+    assert_eq!(l.providers.len(), 2);
+    assert!((l.providers[0].weight - 0.5).abs() < 1e-12);
+}
+
+#[test]
 fn dead_addresses_of_a_live_exchanger_are_left_out() {
     let out = Batch::new()
         .p(probe("192.0.2.1", Some(GOOGLE_BANNER), None, None), &[])
