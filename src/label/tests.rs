@@ -303,6 +303,27 @@ fn a_timeout_after_the_greeting_keeps_the_banner_and_ehlo() {
 }
 
 #[test]
+fn ipv6_evidence_counts_like_ipv4() {
+    let out = Batch::new()
+        .p(
+            probe("2001:db8::25", Some(GOOGLE_BANNER), None, None),
+            &[15169],
+        )
+        .p(
+            probe("192.0.2.1", None, Some("250-mx.google.com hi"), None),
+            &[15169],
+        )
+        .d(dns(
+            "a.example",
+            &[("aspmx.l.google.com", 1, &["192.0.2.1", "2001:db8::25"])],
+        ))
+        .run();
+    assert_eq!(out[0].exchangers[0].live.len(), 2);
+    assert_eq!(id(&out[0]), Some("google.com"));
+    assert!(ex(&out[0]).flags.is_empty());
+}
+
+#[test]
 fn no_live_address_gives_the_mx_label_with_no_smtp_evidence() {
     let out = Batch::new()
         .d(dns(
