@@ -116,19 +116,31 @@ struct AddrEv {
     /// Leaf names with a registered domain (only kept for trusted chains).
     names: Vec<CertName>,
     asns: Box<[u32]>,
-    num_ip: u32,
-    /// After `finish`: the group ID of the trusted names (NONE, DISAGREE or a string index),
-    /// the banner/EHLO ID (same encoding) and the highest numCert of the names.
-    cert_id: u32,
-    banner_id: u32,
-    max_num_cert: u32,
     /// Domains (indexes) whose primary set uses the address, the first few.
     domains: Vec<u32>,
+}
+
+/// The hot part of an address's evidence, kept apart in a dense vector (16 bytes per
+/// address) so the per-domain passes stay in cache.
+#[derive(Debug, Clone, Copy, Default)]
+struct Summary {
+    live: bool,
+    has_names: bool,
+    /// Domains whose primary set includes the address.
+    num_ip: u32,
+    /// After `finish`: the group ID of the trusted names (NONE, DISAGREE or a string index)
+    /// and the banner/EHLO ID (same encoding).
+    cert_id: u32,
+    banner_id: u32,
+    /// After `finish`: the highest numCert of the names.
+    max_num_cert: u32,
 }
 
 /// One primary exchanger of a domain, compact.
 struct Ex {
     name: u32,
+    /// The MX-name ID (NONE: none; IP literals have none).
+    mx: u32,
     preference: u16,
     implicit: bool,
     live: Vec<u32>,
@@ -187,6 +199,7 @@ pub struct Labeller {
     reg_cache: HashMap<u32, u32>,
     addr_index: HashMap<IpAddr, u32>,
     addrs: Vec<AddrEv>,
+    summ: Vec<Summary>,
     /// Union-find over registered domains seen on trusted certificates.
     node_of: HashMap<u32, u32>,
     node_str: Vec<u32>,
@@ -217,6 +230,7 @@ impl Labeller {
             reg_cache: HashMap::new(),
             addr_index: HashMap::new(),
             addrs: Vec::new(),
+            summ: Vec::new(),
             node_of: HashMap::new(),
             node_str: Vec::new(),
             parent: Vec::new(),
@@ -250,11 +264,11 @@ impl Labeller {
         self.domains.is_empty()
     }
 
-    /// Interns a lower-case name and its registered domain; returns the name's index.
-    fn intern_name(&mut self, s: &str) -> u32 {
+    /// Interns a lower-case name and its registered domain; returns both indexes.
+    fn intern_name(&mut self, s: &str) -> (u32, Option<u32>) {
         let name = self.strs.get_or_add(s);
-        self.reg_of_str(name, s);
-        name
+        let reg = self.reg_of_str(name, s);
+        (name, reg)
     }
 
     /// Interned registered domain of an interned name.
@@ -332,7 +346,7 @@ impl Labeller {
         let has_cert = matches!(chain, Some((_, Some(_))));
         let live = p.banner.is_some() || p.ehlo.is_some() || has_cert;
         if let Some(&i) = self.addr_index.get(&p.ip)
-            && (self.addrs[i as usize].live || !live)
+            && (self.summ[i as usize].live || !live)
         {
             return; // keep the first record with evidence for an address
         }
@@ -384,17 +398,25 @@ impl Labeller {
             reason,
             names,
             asns: asns.into(),
+            domains: Vec::new(),
+        };
+        let sm = Summary {
+            live,
+            has_names: !ev.names.is_empty(),
             num_ip: 0,
             cert_id: NONE,
             banner_id: NONE,
             max_num_cert: 0,
-            domains: Vec::new(),
         };
         match self.addr_index.get(&p.ip) {
-            Some(&i) => self.addrs[i as usize] = ev,
+            Some(&i) => {
+                self.addrs[i as usize] = ev;
+                self.summ[i as usize] = sm;
+            }
             None => {
                 self.addr_index.insert(p.ip, self.addrs.len() as u32);
                 self.addrs.push(ev);
+                self.summ.push(sm);
             }
         }
     }
@@ -442,7 +464,7 @@ impl Labeller {
                     .addresses
                     .iter()
                     .filter_map(|a| self.addr_index.get(&a.ip).copied())
-                    .filter(|&i| self.addrs[i as usize].live)
+                    .filter(|&i| self.summ[i as usize].live)
                     .collect();
                 v.dedup();
                 v
@@ -478,7 +500,7 @@ impl Labeller {
             if Some(e.preference) != pref {
                 continue;
             }
-            let name = if is_normal(&e.name) {
+            let (name, reg) = if is_normal(&e.name) {
                 self.intern_name(&e.name)
             } else {
                 self.intern_name(&norm(&e.name))
@@ -486,8 +508,13 @@ impl Labeller {
             if exs.iter().any(|x: &Ex| x.name == name) {
                 continue; // the same exchange listed twice
             }
+            let mx = match reg {
+                Some(r) if e.name.parse::<IpAddr>().is_err() => r,
+                _ => NONE,
+            };
             exs.push(Ex {
                 name,
+                mx,
                 preference: e.preference,
                 implicit: e.flags.contains(&ExchangerFlag::Implicit),
                 live: l,
@@ -505,14 +532,18 @@ impl Labeller {
                     continue;
                 }
                 seen_addr.push(a);
+                let sm = &mut self.summ[a as usize];
+                sm.num_ip += 1;
+                let has_names = sm.has_names;
                 let ev = &mut self.addrs[a as usize];
-                ev.num_ip += 1;
                 if ev.domains.len() < CLAIM_DOMAINS_LISTED {
                     ev.domains.push(idx);
                 }
-                for n in &ev.names {
-                    if !seen_node.contains(&n.node) {
-                        seen_node.push(n.node);
+                if has_names {
+                    for n in &ev.names {
+                        if !seen_node.contains(&n.node) {
+                            seen_node.push(n.node);
+                        }
                     }
                 }
             }
@@ -579,10 +610,10 @@ impl Labeller {
                     ban = merge(ban, id);
                 }
             }
-            let ev = &mut self.addrs[a];
-            ev.cert_id = cert;
-            ev.banner_id = ban;
-            ev.max_num_cert = max_nc;
+            let sm = &mut self.summ[a];
+            sm.cert_id = cert;
+            sm.banner_id = ban;
+            sm.max_num_cert = max_nc;
         }
         self.str_company = vec![NONE; self.strs.strs.len()];
         let mut ids = std::mem::take(&mut self.id_strs);
@@ -616,10 +647,10 @@ impl Labeller {
     fn signals(&self, x: &Ex) -> Signals {
         // Certificate (METHOD.md 4) and banner/EHLO (METHOD.md 5): every usable ID of every
         // live address must agree (per-address agreement was settled in `finish`).
-        let combine = |pick: fn(&AddrEv) -> u32, none: SignalOutcome| {
+        let combine = |pick: fn(&Summary) -> u32, none: SignalOutcome| {
             let mut cur = NONE;
             for &a in &x.live {
-                let v = pick(&self.addrs[a as usize]);
+                let v = pick(&self.summ[a as usize]);
                 if v == NONE {
                     continue;
                 }
@@ -633,9 +664,10 @@ impl Labeller {
         let cert = combine(|e| e.cert_id, SignalOutcome::NoTrustedName);
         let ban = combine(|e| e.banner_id, SignalOutcome::NoUsableName);
         // MX name (METHOD.md 6).
-        let mx = match self.reg_cache.get(&x.name) {
-            Some(&r) if r != NONE && self.strs.get(x.name).parse::<IpAddr>().is_err() => Ok(r),
-            _ => Err(SignalOutcome::NoId),
+        let mx = if x.mx == NONE {
+            Err(SignalOutcome::NoId)
+        } else {
+            Ok(x.mx)
         };
         Signals {
             cert,
@@ -648,7 +680,7 @@ impl Labeller {
         let ip = x
             .live
             .iter()
-            .map(|&a| self.addrs[a as usize].num_ip)
+            .map(|&a| self.summ[a as usize].num_ip)
             .max()
             .unwrap_or(0) as u64;
         match source {
@@ -656,7 +688,7 @@ impl Labeller {
                 let cert = x
                     .live
                     .iter()
-                    .map(|&a| self.addrs[a as usize].max_num_cert)
+                    .map(|&a| self.summ[a as usize].max_num_cert)
                     .max()
                     .unwrap_or(0) as u64;
                 1.max(ip).max(cert)
@@ -982,10 +1014,11 @@ impl Labeller {
     pub fn claims(&self) -> Vec<Claim> {
         assert!(self.finished, "claims before finish");
         let mut out = Vec::new();
-        for ev in &self.addrs {
-            if !ev.live {
+        for (ev, sm) in self.addrs.iter().zip(&self.summ) {
+            if !sm.live {
                 continue;
             }
+            let num_ip = sm.num_ip;
             let cert_ids: Vec<u32> = {
                 let mut v: Vec<u32> = ev
                     .names
@@ -1028,7 +1061,7 @@ impl Labeller {
                         .iter()
                         .map(|&d| self.domains[d as usize].domain.to_string())
                         .collect(),
-                    domain_count: ev.num_ip as u64,
+                    domain_count: num_ip as u64,
                 });
             };
             let mut banner_id = None;
