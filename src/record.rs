@@ -692,7 +692,8 @@ pub struct ExchangerResult {
     /// Confidence score (METHOD.md 7); absent without an ID.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<u64>,
-    /// Whether the score was below the threshold, so the checks ran.
+    /// Whether the checks ran: the score was below the threshold and the ID is not
+    /// MX-sourced (MX-sourced IDs get no checks).
     #[serde(default, skip_serializing_if = "is_false")]
     pub checked: bool,
     /// Flags of the checks.

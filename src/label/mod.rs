@@ -789,7 +789,8 @@ impl Labeller {
         own_reg: Option<&str>,
     ) -> ExchangerResult {
         let score = self.score(x, source);
-        let checked = score < self.settings.threshold;
+        // MX-sourced IDs get no checks (METHOD.md 7), so they are never marked checked.
+        let checked = source != LabelSource::Mx && score < self.settings.threshold;
         let (flags, suggestion) = if checked {
             self.checks(x, id, source)
         } else {

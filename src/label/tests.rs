@@ -802,6 +802,7 @@ fn mx_sourced_ids_get_no_as_check() {
     let r = ex(&out[0]);
     assert_eq!(r.source, Some(LabelSource::Mx));
     assert!(r.flags.is_empty() && r.suggestion.is_none());
+    assert!(!r.checked);
 }
 
 #[test]
