@@ -160,5 +160,8 @@ fn label(args: LabelArgs, mode: mxinfer::progress::ProgressMode) -> anyhow::Resu
     if let Some(p) = meta_path {
         mxinfer::util::write_json_file(&p, &outcome.meta)?;
     }
-    Ok(if outcome.bad_lines > 0 { 3 } else { 0 })
+    let code = if outcome.bad_lines > 0 { 3 } else { 0 };
+    // The process ends now: leave the batch to the OS instead of freeing it piece by piece.
+    std::mem::forget(outcome.labeller);
+    Ok(code)
 }

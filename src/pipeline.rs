@@ -239,6 +239,10 @@ pub struct LabelOutcome {
     pub meta: RunMeta,
     /// Input lines that were not valid records (reported, skipped).
     pub bad_lines: u64,
+    /// The labeller with the whole batch. Handed back rather than dropped inside, so a
+    /// command that exits next can skip freeing it (`std::mem::forget`): freeing millions of
+    /// small allocations one by one costs several percent of a large run.
+    pub labeller: crate::label::Labeller,
 }
 
 /// Reads a JSON Lines file record by record; bad lines are reported through `tracing` and
@@ -461,5 +465,9 @@ pub fn run_label(
             .collect::<Vec<_>>()
             .join(" ")
     ));
-    Ok(LabelOutcome { meta, bad_lines })
+    Ok(LabelOutcome {
+        meta,
+        bad_lines,
+        labeller: lab,
+    })
 }

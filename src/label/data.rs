@@ -112,6 +112,7 @@ pub struct LabelData {
     exact: HashMap<String, usize>,
     globs: Vec<(String, usize)>,
     aliases: Vec<(String, String)>,
+    /// DNSBL operator names, each stored as `.name.`.
     dnsbl: Vec<String>,
 }
 
@@ -188,6 +189,7 @@ impl LabelData {
                     .to_ascii_lowercase()
             })
             .filter(|l| !l.is_empty())
+            .map(|l| format!(".{l}."))
             .collect();
         Ok(LabelData {
             companies: out,
@@ -227,12 +229,12 @@ impl LabelData {
 
     /// Whether a host name belongs to a blocklist operator (METHOD.md 5 step 5).
     pub fn is_dnsbl(&self, name: &str) -> bool {
-        self.dnsbl.iter().any(|op| {
-            name == op
-                || name
-                    .strip_suffix(op.as_str())
-                    .is_some_and(|h| h.ends_with('.'))
-                || name.contains(&format!(".{op}."))
+        // Each operator is stored as `.op.`: a name matches when `.name.` contains it.
+        self.dnsbl.iter().any(|dotted| {
+            let inner = &dotted[1..dotted.len() - 1];
+            name == inner
+                || name.strip_suffix(inner).is_some_and(|h| h.ends_with('.'))
+                || name.contains(dotted.as_str())
         })
     }
 
