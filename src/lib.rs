@@ -45,8 +45,8 @@
 //!  "exchangers":[{"name":"mx.example.net","preference":10,"live":["192.0.2.25"]}],
 //!  "providers":[{"id":"example.net","weight":1.0,"credit":"example.net"}],
 //!  "approaches":{"priority":{"status":"labelled","exchangers":[{"id":"example.net",
-//!    "source":"banner","trail":[{"source":"certificate","outcome":"no-trusted-name"},
-//!    {"source":"banner","outcome":"ok"}],"score":1,"checked":true,"weight":1.0}],
+//!    "source":"banner","trail":["certificate:no-trusted-name","banner:ok"],"score":1,
+//!    "checked":true,"weight":1.0}],
 //!    "providers":[{"id":"example.net","weight":1.0,"credit":"example.net"}]}}}
 //! ```
 

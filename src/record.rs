@@ -661,11 +661,86 @@ pub enum SignalOutcome {
     NoId,
 }
 
-/// One step of an exchanger's fall-through trail.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One step of an exchanger's fall-through trail, written as one string `SOURCE:OUTCOME`
+/// (`"certificate:ids-disagree"`, `"banner:ok"`): compact, since every record carries four
+/// trails per exchanger.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrailStep {
     pub source: LabelSource,
     pub outcome: SignalOutcome,
+}
+
+impl LabelSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LabelSource::Certificate => "certificate",
+            LabelSource::Banner => "banner",
+            LabelSource::Mx => "mx",
+        }
+    }
+}
+
+impl SignalOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignalOutcome::Ok => "ok",
+            SignalOutcome::NoTrustedName => "no-trusted-name",
+            SignalOutcome::IdsDisagree => "ids-disagree",
+            SignalOutcome::NoUsableName => "no-usable-name",
+            SignalOutcome::NoId => "no-id",
+        }
+    }
+}
+
+impl Serialize for TrailStep {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // Pre-joined for the common steps, so no formatting per record.
+        let text: &'static str = match (self.source, self.outcome) {
+            (LabelSource::Certificate, SignalOutcome::Ok) => "certificate:ok",
+            (LabelSource::Certificate, SignalOutcome::NoTrustedName) => {
+                "certificate:no-trusted-name"
+            }
+            (LabelSource::Certificate, SignalOutcome::IdsDisagree) => "certificate:ids-disagree",
+            (LabelSource::Banner, SignalOutcome::Ok) => "banner:ok",
+            (LabelSource::Banner, SignalOutcome::NoUsableName) => "banner:no-usable-name",
+            (LabelSource::Banner, SignalOutcome::IdsDisagree) => "banner:ids-disagree",
+            (LabelSource::Mx, SignalOutcome::Ok) => "mx:ok",
+            (LabelSource::Mx, SignalOutcome::NoId) => "mx:no-id",
+            (src, out) => {
+                return s.collect_str(&format_args!("{}:{}", src.as_str(), out.as_str()));
+            }
+        };
+        s.serialize_str(text)
+    }
+}
+
+impl<'de> Deserialize<'de> for TrailStep {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let text = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        let (src, out) = text
+            .split_once(':')
+            .ok_or_else(|| D::Error::custom(format!("trail step {text:?}: no ':'")))?;
+        let source = match src {
+            "certificate" => LabelSource::Certificate,
+            "banner" => LabelSource::Banner,
+            "mx" => LabelSource::Mx,
+            _ => return Err(D::Error::custom(format!("trail step {text:?}: bad source"))),
+        };
+        let outcome = match out {
+            "ok" => SignalOutcome::Ok,
+            "no-trusted-name" => SignalOutcome::NoTrustedName,
+            "ids-disagree" => SignalOutcome::IdsDisagree,
+            "no-usable-name" => SignalOutcome::NoUsableName,
+            "no-id" => SignalOutcome::NoId,
+            _ => {
+                return Err(D::Error::custom(format!(
+                    "trail step {text:?}: bad outcome"
+                )));
+            }
+        };
+        Ok(TrailStep { source, outcome })
+    }
 }
 
 /// A flag raised by the misidentification checks (METHOD.md 7).
@@ -687,7 +762,8 @@ pub struct ExchangerResult {
     /// The signal that gave the ID.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<LabelSource>,
-    /// Every signal tried, in order, with its outcome (the last is `ok` when there is an ID).
+    /// Every signal tried, in order, with its outcome, as `SOURCE:OUTCOME` strings (the last
+    /// is `…:ok` when there is an ID).
     pub trail: Vec<TrailStep>,
     /// Confidence score (METHOD.md 7); absent without an ID.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1117,3 +1117,30 @@ mod props {
         }
     }
 }
+
+#[test]
+fn trail_steps_round_trip_as_strings() {
+    use crate::record::TrailStep;
+    let all_sources = [
+        LabelSource::Certificate,
+        LabelSource::Banner,
+        LabelSource::Mx,
+    ];
+    let all_outcomes = [
+        SignalOutcome::Ok,
+        SignalOutcome::NoTrustedName,
+        SignalOutcome::IdsDisagree,
+        SignalOutcome::NoUsableName,
+        SignalOutcome::NoId,
+    ];
+    for source in all_sources {
+        for outcome in all_outcomes {
+            let t = TrailStep { source, outcome };
+            let j = serde_json::to_string(&t).unwrap();
+            assert_eq!(j, format!("\"{}:{}\"", source.as_str(), outcome.as_str()));
+            assert_eq!(serde_json::from_str::<TrailStep>(&j).unwrap(), t);
+        }
+    }
+    assert!(serde_json::from_str::<TrailStep>("\"certificate\"").is_err());
+    assert!(serde_json::from_str::<TrailStep>("\"dns:ok\"").is_err());
+}

@@ -130,19 +130,13 @@ pub struct RunMeta {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TrailStep {
-    pub source: String,
-    pub outcome: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ExchangerResult {
     #[serde(default)]
     pub id: Option<String>,
     #[serde(default)]
     pub source: Option<String>,
-    pub trail: Vec<TrailStep>,
+    /// `SOURCE:OUTCOME` strings.
+    pub trail: Vec<String>,
     #[serde(default)]
     pub score: Option<u64>,
     #[serde(default)]
