@@ -385,12 +385,13 @@ pub fn run_label(
     let t_dns = t0.elapsed().as_secs_f64();
     lab.finish();
     let mut counts: BTreeMap<LabelStatus, u64> = BTreeMap::new();
-    // Records are serialised into one reused buffer and written in large chunks: far cheaper
-    // than many small writes through `dyn Write`.
+    // Records are serialised (by the fast writer, identical to serde's output) into one
+    // reused buffer and written in large chunks: far cheaper than many small writes through
+    // `dyn Write`.
     let mut buf: Vec<u8> = Vec::with_capacity(OUTPUT_CHUNK + (1 << 16));
     for i in 0..lab.len() {
         let rec = lab.label(i);
-        serde_json::to_writer(&mut buf, &rec).context("serialising a label")?;
+        crate::label::json::write_label(&mut buf, &rec);
         buf.push(b'\n');
         if buf.len() >= OUTPUT_CHUNK {
             out.write_all(&buf).context("writing output")?;

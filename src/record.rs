@@ -670,7 +670,30 @@ pub struct TrailStep {
     pub outcome: SignalOutcome,
 }
 
+impl Approach {
+    /// The kebab-case name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Approach::Priority => "priority",
+            Approach::MxOnly => "mx-only",
+            Approach::Certificate => "certificate",
+            Approach::Banner => "banner",
+        }
+    }
+}
+
+impl LabelFlag {
+    /// The kebab-case name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LabelFlag::UnexpectedAs => "unexpected-as",
+            LabelFlag::CustomerHost => "customer-host",
+        }
+    }
+}
+
 impl LabelSource {
+    /// The kebab-case name used in JSON.
     pub fn as_str(self) -> &'static str {
         match self {
             LabelSource::Certificate => "certificate",

@@ -28,6 +28,7 @@
 
 pub mod banner;
 pub mod data;
+pub mod json;
 pub mod psl;
 
 use crate::record::{

@@ -1079,12 +1079,12 @@ mod props {
     proptest! {
         #[test]
         fn weights_sum_to_one_per_labelled_domain(
-            addrs in prop::collection::vec((any::<u8>(), any::<u8>(), any::<u8>(), 0u8..3), 1..8),
+            addrs in prop::collection::vec((any::<u8>(), any::<u8>(), any::<u8>(), 0u8..4), 1..8),
             domains in prop::collection::vec(
                 prop::collection::vec((0usize..5, 0u16..3, prop::collection::vec(0usize..8, 0..3)), 0..5),
                 1..12),
         ) {
-            let asn_of = [vec![], vec![15169u32], vec![64500u32]];
+            let asn_of = [vec![], vec![15169u32], vec![64500u32], vec![16417u32]];
             let mut b = Batch::new();
             for (i, (bn, eh, ce, asn)) in addrs.iter().enumerate() {
                 let ip = format!("192.0.2.{}", i + 1);
@@ -1101,6 +1101,13 @@ mod props {
                 b = b.d(dns(&format!("d{di}.example"), &mx));
             }
             for l in b.run() {
+                // The fast writer gives serde's bytes exactly.
+                let mut fast = Vec::new();
+                json::write_label(&mut fast, &l);
+                prop_assert_eq!(
+                    String::from_utf8(fast).unwrap(),
+                    serde_json::to_string(&l).unwrap()
+                );
                 for a in [Approach::Priority, Approach::MxOnly, Approach::Certificate, Approach::Banner] {
                     let r = l.approaches.get(a);
                     let sum: f64 = r.providers.iter().map(|p| p.weight).sum();
@@ -1143,4 +1150,55 @@ fn trail_steps_round_trip_as_strings() {
     }
     assert!(serde_json::from_str::<TrailStep>("\"certificate\"").is_err());
     assert!(serde_json::from_str::<TrailStep>("\"dns:ok\"").is_err());
+}
+
+#[test]
+fn fast_writer_matches_serde_on_odd_strings_and_every_optional_field() {
+    let mut out = Batch::new()
+        .p(
+            probe(
+                "192.0.2.1",
+                Some("220 s1-2-3-4.secureserver.net"),
+                None,
+                None,
+            ),
+            &[26496],
+        )
+        .p(
+            probe(
+                "192.0.2.2",
+                Some("220 mail.customer.example.com"),
+                None,
+                None,
+            ),
+            &[16417],
+        )
+        .d(dns(
+            "a.example.com",
+            &[
+                ("dead.example.net", 5, &["192.0.2.9"]),
+                ("mx.a.example.com", 10, &["192.0.2.1"]),
+                ("mail.customer.example.com", 10, &["192.0.2.2"]),
+                ("192.0.2.3", 10, &[]),
+            ],
+        ))
+        .run();
+    let mut l = out.remove(0);
+    l.input.original = Some("A.Example.COM.".into());
+    l.input.rank = Some(7);
+    l.input
+        .extra
+        .insert("note".into(), "quote \" back\\ tab\t ünï".into());
+    l.domain = "we\"ird\u{1}.example".into();
+    l.approaches.banner.exchangers[0].company = Some("Co \"Q\"".into());
+    l.approaches.priority.self_hosted = true;
+    l.exchangers[0].implicit = true;
+    let mut fast = Vec::new();
+    json::write_label(&mut fast, &l);
+    assert_eq!(
+        String::from_utf8(fast).unwrap(),
+        serde_json::to_string(&l).unwrap()
+    );
+    assert!(!l.dead_preferences.is_empty());
+    assert!(l.approaches.priority.renormalised);
 }
