@@ -214,14 +214,27 @@ fn plain(out: &mut Vec<u8>, s: &str) {
 
 /// Any string: copied when no byte needs escaping, else written by serde_json.
 fn string(out: &mut Vec<u8>, s: &str) {
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+    // Branch-free scan (the compiler vectorises it); names are short and almost never need
+    // escaping.
+    let needs_escape = s.bytes().fold(false, |acc, b| {
+        acc | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
+    if !needs_escape {
         plain(out, s);
     } else {
         let _ = serde_json::to_writer(&mut *out, s);
     }
 }
 
-/// A float exactly as serde_json writes it.
+/// A float exactly as serde_json writes it (the common split weights directly).
 fn float(out: &mut Vec<u8>, v: f64) {
-    let _ = serde_json::to_writer(&mut *out, &v);
+    if v == 1.0 {
+        out.extend_from_slice(b"1.0");
+    } else if v == 0.5 {
+        out.extend_from_slice(b"0.5");
+    } else if v == 0.0 && v.is_sign_positive() {
+        out.extend_from_slice(b"0.0");
+    } else {
+        let _ = serde_json::to_writer(&mut *out, &v);
+    }
 }

@@ -1202,3 +1202,51 @@ fn fast_writer_matches_serde_on_odd_strings_and_every_optional_field() {
     assert!(!l.dead_preferences.is_empty());
     assert!(l.approaches.priority.renormalised);
 }
+
+#[test]
+fn fast_writer_floats_match_serde() {
+    for v in [1.0, 0.5, 0.0, 1.0 / 3.0, 2.0 / 3.0, 0.25, 1e-7] {
+        let mut p = ProviderShare {
+            id: "x.example".into(),
+            company: None,
+            weight: v,
+            credit: "x.example".into(),
+            self_hosted: false,
+        };
+        let l = DomainLabel {
+            domain: "a.example".into(),
+            input: InputRef::default(),
+            status: LabelStatus::Labelled,
+            approach: Approach::Priority,
+            dns_status: DnsStatus::Ok,
+            registered_domain: None,
+            primary_preference: None,
+            dead_preferences: Vec::new(),
+            exchangers: Vec::new(),
+            providers: vec![p.clone()],
+            self_hosted: false,
+            approaches: {
+                p.self_hosted = true;
+                let a = ApproachResult {
+                    status: LabelStatus::Labelled,
+                    exchangers: Vec::new(),
+                    providers: vec![p.clone()],
+                    renormalised: false,
+                    self_hosted: false,
+                };
+                Approaches {
+                    priority: a.clone(),
+                    mx_only: a.clone(),
+                    certificate: a.clone(),
+                    banner: a,
+                }
+            },
+        };
+        let mut fast = Vec::new();
+        json::write_label(&mut fast, &l);
+        assert_eq!(
+            String::from_utf8(fast).unwrap(),
+            serde_json::to_string(&l).unwrap()
+        );
+    }
+}
