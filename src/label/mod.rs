@@ -28,6 +28,7 @@
 
 pub mod banner;
 pub mod data;
+mod hash;
 pub mod json;
 pub mod psl;
 
@@ -39,7 +40,6 @@ use crate::record::{
 use banner::Parsed;
 use data::{LabelData, PatternScope};
 use psl::Psl;
-use std::collections::HashMap;
 use std::net::IpAddr;
 
 /// Default score threshold below which the checks run (METHOD.md 7).
@@ -66,6 +66,8 @@ impl Default for LabelSettings {
         }
     }
 }
+
+use hash::HashMap;
 
 /// String interner: every name and ID is stored once and referred to by index.
 #[derive(Default)]
@@ -228,16 +230,16 @@ impl Labeller {
             data,
             settings,
             strs: Interner::default(),
-            reg_cache: HashMap::new(),
-            addr_index: HashMap::new(),
+            reg_cache: HashMap::default(),
+            addr_index: HashMap::default(),
             addrs: Vec::new(),
             summ: Vec::new(),
-            node_of: HashMap::new(),
+            node_of: HashMap::default(),
             node_str: Vec::new(),
             parent: Vec::new(),
             num_cert: Vec::new(),
             group: Vec::new(),
-            num_mx: HashMap::new(),
+            num_mx: HashMap::default(),
             domains: Vec::new(),
             id_strs: Vec::new(),
             str_company: Vec::new(),

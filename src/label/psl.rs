@@ -20,7 +20,7 @@
 //! - The private section is used by default (METHOD.md 3); [`Psl::parse`] with `icann_only`
 //!   drops it.
 
-use std::collections::HashMap;
+use super::hash::HashMap;
 
 const NORMAL: u8 = 1;
 /// The key is `X` of a rule `*.X`.
@@ -41,7 +41,7 @@ pub struct Psl {
 impl Psl {
     /// Parses the list text. With `icann_only`, rules of the private section are skipped.
     pub fn parse(text: &str, icann_only: bool) -> anyhow::Result<Psl> {
-        let mut rules: HashMap<Box<str>, u8> = HashMap::new();
+        let mut rules: HashMap<Box<str>, u8> = HashMap::default();
         let mut private = false;
         let mut version = None;
         for line in text.lines() {
