@@ -15,8 +15,8 @@
 //! The design card named ip_network_table; `benches/lpm.rs` measures both on the same
 //! synthetic full-table-sized data (1,000,000 IPv4 prefixes, 5,000,000 random lookups;
 //! `cargo bench --bench lpm`). prefix-trie 0.10 looked up faster (about 140-160 ns against
-//! 215 ns) and built about as fast (270-290 ms against 230-290 ms); it is maintained (0.10.1),
-//! while ip_network_table's last release (0.2.0) is years old. prefix-trie 0.8 (the version
+//! 215 ns) and built about as fast (270-290 ms against 230-290 ms); it is maintained (0.10.1);
+//! ip_network_table's current release is 0.2.0, on a forked treebitmap crate. prefix-trie 0.8 (the version
 //! hickory pulls in) was 10x slower at lookups on the same data (about 1.8-2 us), hence the
 //! direct dependency on 0.10. Figures and machine in data/README.md.
 
