@@ -16,6 +16,9 @@
 //! - [`record`]: the schema, every record type of every stage (serde; JSON Lines).
 //! - [`input`]: domain lists (plain, Tranco CSV, CSV with a header).
 //! - [`resolve`]: MX / A / AAAA / TXT / PTR via hickory-resolver; classification; shared lookups.
+//! - [`enrich`]: origin AS of an address by longest-prefix match (CAIDA pfx2as, pyasn, range CSV).
+//! - [`label`]: the provider inference of METHOD.md 2-9 (primary set, certificate grouping,
+//!   banner/EHLO parsing, MX names, scores, checks, split, companies, suspicious claims).
 //! - [`pipeline`]: the only module that connects stages.
 //! - [`progress`]: the single stderr reporter; the rest of the library never prints.
 //! - [`cli`], [`config`]: command-line definitions and validated settings with named defaults.
@@ -34,9 +37,24 @@
 //!  "config_class":"plain-ipv4-only","passes":1,"resolved_at":"2026-11-30T12:00:00.000Z"}
 //! ```
 
+//! ## A label record (abridged: `approaches` also holds `mx_only`, `certificate`, `banner`)
+//!
+//! ```json
+//! {"domain":"example.org","input":{"line":1},"status":"labelled","approach":"priority",
+//!  "dns_status":"ok","registered_domain":"example.org","primary_preference":10,
+//!  "exchangers":[{"name":"mx.example.net","preference":10,"live":["192.0.2.25"]}],
+//!  "providers":[{"id":"example.net","weight":1.0,"credit":"example.net"}],
+//!  "approaches":{"priority":{"status":"labelled","exchangers":[{"id":"example.net",
+//!    "source":"banner","trail":["certificate:no-trusted-name","banner:ok"],"score":1,
+//!    "checked":true,"weight":1.0}],
+//!    "providers":[{"id":"example.net","weight":1.0,"credit":"example.net"}]}}}
+//! ```
+
 pub mod cli;
 pub mod config;
+pub mod enrich;
 pub mod input;
+pub mod label;
 pub mod pipeline;
 pub mod progress;
 pub mod record;

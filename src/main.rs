@@ -4,9 +4,9 @@
 //! 3 complete, but some input lines were rejected; 4 interrupted (outputs partial).
 
 use clap::Parser;
-use mxinfer::cli::{Cli, Command, ResolveArgs};
+use mxinfer::cli::{ApproachArg, Cli, Command, LabelArgs, ResolveArgs};
 use mxinfer::config;
-use mxinfer::pipeline::{self, ResolveRun};
+use mxinfer::pipeline::{self, LabelRun, ResolveRun};
 use mxinfer::progress::Progress;
 use mxinfer::resolve::dns::{DnsSettings, HickoryDns};
 use mxinfer::resolve::{DomainResolver, ResolveOptions};
@@ -16,6 +16,10 @@ use std::sync::Arc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let label_args = match &cli.command {
+        Command::Label(a) => Some(a.clone()),
+        _ => None,
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("MXINFER_LOG")
@@ -23,6 +27,16 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    if let Some(args) = label_args {
+        // Pure computation: no async runtime needed.
+        return match label(args, cli.progress) {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => {
+                eprintln!("mxinfer: error: {e:#}");
+                ExitCode::from(1)
+            }
+        };
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -36,6 +50,7 @@ fn main() -> ExitCode {
     let result = rt.block_on(async {
         match cli.command {
             Command::Resolve(args) => resolve(args, cli.progress).await,
+            Command::Label(_) => unreachable!("handled above"),
         }
     });
     match result {
@@ -106,4 +121,47 @@ async fn resolve(args: ResolveArgs, mode: mxinfer::progress::ProgressMode) -> an
     } else {
         0
     })
+}
+
+fn label(args: LabelArgs, mode: mxinfer::progress::ProgressMode) -> anyhow::Result<u8> {
+    use mxinfer::record::Approach;
+    let meta_path: Option<PathBuf> = match (&args.meta, args.out.as_str()) {
+        (Some(p), _) => Some(p.clone()),
+        (None, "-") => None,
+        (None, out) => Some(PathBuf::from(format!("{out}.meta.json"))),
+    };
+    if args.threshold == 0 {
+        anyhow::bail!("--threshold 0: expected 1 or more (0 would disable every check)");
+    }
+    let approach = match args.approach {
+        ApproachArg::Priority => Approach::Priority,
+        ApproachArg::MxOnly => Approach::MxOnly,
+        ApproachArg::Certificate => Approach::Certificate,
+        ApproachArg::Banner => Approach::Banner,
+    };
+    let run = LabelRun {
+        dns: args.dns,
+        probes: args.probes,
+        pfx2as: args.pfx2as,
+        companies: args.companies,
+        psl: args.psl,
+        psl_icann_only: args.psl_icann_only,
+        settings: mxinfer::label::LabelSettings {
+            threshold: args.threshold,
+            approach,
+        },
+        claims: args.claims,
+        args: std::env::args().collect(),
+    };
+    let mut out = pipeline::open_output(&args.out)?;
+    let progress = Arc::new(Progress::new(mode, "label"));
+    let outcome = pipeline::run_label(run, &mut *out, progress)?;
+    drop(out);
+    if let Some(p) = meta_path {
+        mxinfer::util::write_json_file(&p, &outcome.meta)?;
+    }
+    let code = if outcome.bad_lines > 0 { 3 } else { 0 };
+    // The process ends now: leave the batch to the OS instead of freeing it piece by piece.
+    std::mem::forget(outcome.labeller);
+    Ok(code)
 }

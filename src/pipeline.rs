@@ -13,6 +13,9 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// Bytes of label output gathered before one write.
+const OUTPUT_CHUNK: usize = 1 << 20;
+
 /// Input lines buffered between the reader thread and the resolvers.
 const INPUT_CHANNEL: usize = 4096;
 
@@ -220,4 +223,260 @@ fn tokio_stream_from<T: Send + 'static>(
     rx: tokio::sync::mpsc::Receiver<T>,
 ) -> impl futures::Stream<Item = T> {
     futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|v| (v, rx)) })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Label: probes (+ enrich) -> labeller <- resolve records; then labels and claims
+// ---------------------------------------------------------------------------------------------
+
+/// Settings of one label run (paths as given on the command line).
+pub struct LabelRun {
+    pub dns: std::path::PathBuf,
+    pub probes: std::path::PathBuf,
+    pub pfx2as: Option<std::path::PathBuf>,
+    pub companies: Option<std::path::PathBuf>,
+    pub psl: Option<std::path::PathBuf>,
+    pub psl_icann_only: bool,
+    pub settings: crate::label::LabelSettings,
+    pub claims: Option<std::path::PathBuf>,
+    pub args: Vec<String>,
+}
+
+/// Summary of a label run (also written as metadata).
+pub struct LabelOutcome {
+    pub meta: RunMeta,
+    /// Input lines that were not valid records (reported, skipped).
+    pub bad_lines: u64,
+    /// The labeller with the whole batch. Handed back rather than dropped inside, so a
+    /// command that exits next can skip freeing it (`std::mem::forget`): freeing millions of
+    /// small allocations one by one costs several percent of a large run.
+    pub labeller: crate::label::Labeller,
+}
+
+/// Reads a JSON Lines file record by record; bad lines are reported through `tracing` and
+/// counted, blank lines skipped.
+fn read_jsonl<T: serde::de::DeserializeOwned>(
+    path: &std::path::Path,
+    counts: &mut InputCounts,
+    mut f: impl FnMut(T),
+) -> anyhow::Result<()> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut r = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = r
+            .read_until(b'\n', &mut line)
+            .with_context(|| format!("reading {}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        counts.lines += 1;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            counts.blank += 1;
+            continue;
+        }
+        match serde_json::from_slice::<T>(&line) {
+            Ok(v) => {
+                counts.accepted += 1;
+                f(v)
+            }
+            Err(e) => {
+                counts.rejected += 1;
+                tracing::warn!("{}:{}: not a record: {e}", path.display(), counts.lines);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads resolve records as the label stage's borrowed view (no copy of fields it does not
+/// use); bad lines are reported through `tracing` and counted.
+fn read_dns_views(
+    path: &std::path::Path,
+    counts: &mut InputCounts,
+    mut f: impl FnMut(crate::record::DomainDnsView<'_>),
+) -> anyhow::Result<()> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut r = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = r
+            .read_until(b'\n', &mut line)
+            .with_context(|| format!("reading {}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        counts.lines += 1;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            counts.blank += 1;
+            continue;
+        }
+        match serde_json::from_slice::<crate::record::DomainDnsView<'_>>(&line) {
+            Ok(v) => {
+                counts.accepted += 1;
+                f(v)
+            }
+            Err(e) => {
+                counts.rejected += 1;
+                tracing::warn!("{}:{}: not a record: {e}", path.display(), counts.lines);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Labels every domain of the resolve output from the probe evidence and writes one record
+/// per domain (in input order) to `out`, and the suspicious claims to `run.claims`.
+pub fn run_label(
+    run: LabelRun,
+    out: &mut dyn Write,
+    progress: Arc<Progress>,
+) -> anyhow::Result<LabelOutcome> {
+    use crate::enrich::AsTable;
+    use crate::label::{Labeller, data::LabelData, psl::Psl};
+    use crate::record::{HostProbe, LabelStatus};
+    let started_at = crate::util::now_rfc3339();
+    let t0 = Instant::now();
+    let psl = match &run.psl {
+        Some(p) => Psl::parse(
+            &std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+            run.psl_icann_only,
+        )
+        .with_context(|| format!("parsing {}", p.display()))?,
+        None => Psl::embedded(run.psl_icann_only),
+    };
+    let mut data = LabelData::embedded();
+    if let Some(p) = &run.companies {
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        data = data
+            .with_companies(&text)
+            .with_context(|| format!("loading {}", p.display()))?;
+    }
+    let (asn, asn_source, asn_stats) = match &run.pfx2as {
+        Some(p) => {
+            let f = std::fs::File::open(p).with_context(|| format!("opening {}", p.display()))?;
+            let mut t = AsTable::new();
+            let st = t.load(
+                std::io::BufReader::with_capacity(1 << 20, f),
+                &p.display().to_string(),
+            )?;
+            (t, p.display().to_string(), Some(st))
+        }
+        None => (
+            AsTable::embedded(),
+            "embedded data/asn-companies.csv".to_string(),
+            None,
+        ),
+    };
+    let psl_version = psl.version().map(str::to_string);
+    let companies = data.company_count();
+    let mut lab = Labeller::new(psl, data, run.settings.clone());
+
+    let mut probe_counts = InputCounts::default();
+    read_jsonl::<HostProbe>(&run.probes, &mut probe_counts, |p| {
+        let asns = asn.lookup(p.ip);
+        lab.add_probe(&p, asns);
+    })?;
+    let t_probes = t0.elapsed().as_secs_f64();
+    let mut dns_counts = InputCounts::default();
+    read_dns_views(&run.dns, &mut dns_counts, |d| {
+        lab.add_domain_view(d);
+        if lab.len().is_multiple_of(65536) {
+            progress.tick(lab.len() as u64, || "domains read".to_string());
+        }
+    })?;
+    let t_dns = t0.elapsed().as_secs_f64();
+    lab.finish();
+    let mut counts: BTreeMap<LabelStatus, u64> = BTreeMap::new();
+    // Records are serialised (by the fast writer, identical to serde's output) into one
+    // reused buffer and written in large chunks: far cheaper than many small writes through
+    // `dyn Write`.
+    let mut buf: Vec<u8> = Vec::with_capacity(OUTPUT_CHUNK + (1 << 16));
+    for i in 0..lab.len() {
+        let rec = lab.label(i);
+        crate::label::json::write_label(&mut buf, &rec);
+        buf.push(b'\n');
+        if buf.len() >= OUTPUT_CHUNK {
+            out.write_all(&buf).context("writing output")?;
+            buf.clear();
+        }
+        *counts.entry(rec.status).or_default() += 1;
+        if i.is_multiple_of(65536) {
+            progress.tick(i as u64, || "domains labelled".to_string());
+        }
+    }
+    out.write_all(&buf).context("writing output")?;
+    out.flush().context("writing output")?;
+    let mut n_claims = 0u64;
+    if let Some(p) = &run.claims {
+        let f = std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?;
+        let mut w = std::io::BufWriter::new(f);
+        for c in lab.claims() {
+            write_record(&mut w, &c).with_context(|| format!("writing {}", p.display()))?;
+            n_claims += 1;
+        }
+        w.flush()
+            .with_context(|| format!("writing {}", p.display()))?;
+    }
+    let duration = t0.elapsed().as_secs_f64();
+    let done = lab.len() as u64;
+    let stage = serde_json::json!({
+        "approach": run.settings.approach,
+        "threshold": run.settings.threshold,
+        "batch_size": done,
+        "psl": run.psl.as_ref().map_or("embedded".to_string(), |p| p.display().to_string()),
+        "psl_version": psl_version,
+        "psl_icann_only": run.psl_icann_only,
+        "companies": run.companies.as_ref().map_or("embedded".to_string(), |p| p.display().to_string()),
+        "company_count": companies,
+        "pfx2as": asn_source,
+        "pfx2as_prefixes": asn.len(),
+        "pfx2as_load": asn_stats,
+        "probes": run.probes.display().to_string(),
+        "probe_input_counts": probe_counts,
+        "claims": run.claims.as_ref().map(|p| p.display().to_string()),
+        "claim_count": n_claims,
+        "counts": lab.counts(),
+        "seconds_reading_probes": t_probes,
+        "seconds_reading_dns": t_dns - t_probes,
+        "domains_per_second": (done as f64 / duration.max(1e-9)).round(),
+    });
+    let bad_lines = probe_counts.rejected + dns_counts.rejected;
+    let meta = RunMeta {
+        tool: "mxinfer".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        command: "label".into(),
+        args: run.args,
+        started_at,
+        finished_at: crate::util::now_rfc3339(),
+        duration_s: duration,
+        input: run.dns.display().to_string(),
+        input_counts: dns_counts,
+        status_counts: counts
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), *v))
+            .collect(),
+        stage,
+        interrupted: false,
+    };
+    progress.finish(&format!(
+        "{} domains labelled in {:.1} s: {}",
+        done,
+        duration,
+        counts
+            .iter()
+            .map(|(k, v)| format!("{}={v}", k.as_str()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    ));
+    Ok(LabelOutcome {
+        meta,
+        bad_lines,
+        labeller: lab,
+    })
 }

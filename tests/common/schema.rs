@@ -125,3 +125,122 @@ pub struct RunMeta {
     #[serde(default)]
     pub interrupted: bool,
 }
+
+// ---- Label stage ----
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangerResult {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub source: Option<String>,
+    /// `SOURCE:OUTCOME` strings.
+    pub trail: Vec<String>,
+    #[serde(default)]
+    pub score: Option<u64>,
+    #[serde(default)]
+    pub checked: bool,
+    #[serde(default)]
+    pub flags: Vec<String>,
+    #[serde(default)]
+    pub suggestion: Option<String>,
+    #[serde(default)]
+    pub suggested_company: Option<String>,
+    #[serde(default)]
+    pub company: Option<String>,
+    pub weight: f64,
+    #[serde(default)]
+    pub self_hosted: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderShare {
+    pub id: String,
+    #[serde(default)]
+    pub company: Option<String>,
+    pub weight: f64,
+    pub credit: String,
+    #[serde(default)]
+    pub self_hosted: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApproachResult {
+    pub status: String,
+    #[serde(default)]
+    pub exchangers: Vec<ExchangerResult>,
+    #[serde(default)]
+    pub providers: Vec<ProviderShare>,
+    #[serde(default)]
+    pub renormalised: bool,
+    #[serde(default)]
+    pub self_hosted: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Approaches {
+    pub priority: ApproachResult,
+    pub mx_only: ApproachResult,
+    pub certificate: ApproachResult,
+    pub banner: ApproachResult,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrimaryExchanger {
+    pub name: String,
+    pub preference: u16,
+    #[serde(default)]
+    pub live: Vec<String>,
+    #[serde(default)]
+    pub implicit: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DomainLabel {
+    pub domain: String,
+    pub input: InputRef,
+    pub status: String,
+    pub approach: String,
+    pub dns_status: String,
+    #[serde(default)]
+    pub registered_domain: Option<String>,
+    #[serde(default)]
+    pub primary_preference: Option<u16>,
+    #[serde(default)]
+    pub dead_preferences: Vec<u16>,
+    #[serde(default)]
+    pub exchangers: Vec<PrimaryExchanger>,
+    #[serde(default)]
+    pub providers: Vec<ProviderShare>,
+    #[serde(default)]
+    pub self_hosted: bool,
+    pub approaches: Approaches,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Claim {
+    pub ip: String,
+    pub claimed_in: String,
+    pub claimed_name: String,
+    pub claimed_id: String,
+    pub claimed_company: String,
+    pub reasons: Vec<String>,
+    #[serde(default)]
+    pub asns: Vec<u32>,
+    #[serde(default)]
+    pub chain_trusted: Option<bool>,
+    #[serde(default)]
+    pub chain_reason: Option<String>,
+    #[serde(default)]
+    pub certificate_ids: Vec<String>,
+    #[serde(default)]
+    pub domains: Vec<String>,
+    pub domain_count: u64,
+}

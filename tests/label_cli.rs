@@ -1,0 +1,301 @@
+//! Scenario tests of `mxinfer label`: evidence files in, expected labels out, for all four
+//! approaches, through the real binary; output read back into strict mirror types.
+
+mod common;
+
+use common::schema::{ApproachResult, Claim, DomainLabel, RunMeta};
+use common::{mxinfer, read_jsonl};
+use std::path::{Path, PathBuf};
+
+fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/label")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn run_label(dir: &Path, extra: &[&str]) -> (Vec<DomainLabel>, PathBuf) {
+    let out = dir.join("labels.jsonl");
+    let dns = fixture("dns.jsonl");
+    let probes = fixture("probes.jsonl");
+    let pfx = fixture("pfx2as.txt");
+    let mut args = vec![
+        "label",
+        "--dns",
+        &dns,
+        "--probes",
+        &probes,
+        "--pfx2as",
+        &pfx,
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let o = mxinfer(&args, None);
+    assert!(
+        o.status.success(),
+        "mxinfer label failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let recs = read_jsonl(&out)
+        .into_iter()
+        .map(|v| serde_json::from_value::<DomainLabel>(v).expect("record matches the schema"))
+        .collect();
+    (recs, out)
+}
+
+fn providers(r: &ApproachResult) -> Vec<(String, String, f64)> {
+    r.providers
+        .iter()
+        .map(|p| (p.id.clone(), p.credit.clone(), p.weight))
+        .collect()
+}
+
+fn expected_providers(v: &serde_json::Value) -> Vec<(String, String, f64)> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t[0].as_str().unwrap().to_string(),
+                t[1].as_str().unwrap().to_string(),
+                t[2].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn scenarios_give_the_expected_labels_under_all_four_approaches() {
+    let dir = tempfile::tempdir().unwrap();
+    let (recs, _) = run_label(dir.path(), &[]);
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("expected.json")).unwrap()).unwrap();
+    let exp = expected.as_object().unwrap();
+    assert_eq!(recs.len(), exp.len() - 1, "one record per domain");
+    for r in &recs {
+        let e = &exp[&r.domain];
+        assert_eq!(r.status, e["status"].as_str().unwrap(), "{}", r.domain);
+        for (name, res) in [
+            ("priority", &r.approaches.priority),
+            ("mx-only", &r.approaches.mx_only),
+            ("certificate", &r.approaches.certificate),
+            ("banner", &r.approaches.banner),
+        ] {
+            let want = expected_providers(&e[name]);
+            let got = providers(res);
+            assert_eq!(got.len(), want.len(), "{} {name}: {got:?}", r.domain);
+            for (g, w) in got.iter().zip(&want) {
+                assert_eq!((&g.0, &g.1), (&w.0, &w.1), "{} {name}", r.domain);
+                assert!((g.2 - w.2).abs() < 1e-9, "{} {name} weight", r.domain);
+            }
+        }
+        if let Some(t) = e.get("trail") {
+            let got = &r.approaches.priority.exchangers[0].trail;
+            let want: Vec<String> = t
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| format!("{}:{}", s[0].as_str().unwrap(), s[1].as_str().unwrap()))
+                .collect();
+            assert_eq!(got, &want, "{} trail", r.domain);
+        }
+        let first = r.approaches.priority.exchangers.first();
+        if let Some(f) = e.get("flags") {
+            let want: Vec<String> = serde_json::from_value(f.clone()).unwrap();
+            assert_eq!(first.unwrap().flags, want, "{} flags", r.domain);
+        } else if let Some(x) = first {
+            assert!(x.flags.is_empty(), "{} flags {:?}", r.domain, x.flags);
+        }
+        let sug = first.and_then(|x| x.suggestion.clone());
+        assert_eq!(
+            sug.as_deref(),
+            e.get("suggestion").and_then(|s| s.as_str()),
+            "{} suggestion",
+            r.domain
+        );
+        let dead: Vec<u16> = e
+            .get("dead_preferences")
+            .map(|d| serde_json::from_value(d.clone()).unwrap())
+            .unwrap_or_default();
+        assert_eq!(r.dead_preferences, dead, "{} dead preferences", r.domain);
+        assert_eq!(
+            r.self_hosted,
+            e.get("self_hosted")
+                .and_then(|s| s.as_bool())
+                .unwrap_or(false),
+            "{} self-hosted",
+            r.domain
+        );
+        // The top-level label is the chosen (priority) approach.
+        assert_eq!(r.approach, "priority");
+        assert_eq!(providers(&r.approaches.priority), {
+            let p: Vec<_> = r
+                .providers
+                .iter()
+                .map(|p| (p.id.clone(), p.credit.clone(), p.weight))
+                .collect();
+            p
+        });
+    }
+}
+
+#[test]
+fn approach_flag_selects_the_label_and_meta_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let (recs, out) = run_label(dir.path(), &["--approach", "mx-only"]);
+    let hosted = recs
+        .iter()
+        .find(|r| r.domain == "hosted.example.com")
+        .unwrap();
+    assert_eq!(hosted.approach, "mx-only");
+    assert_eq!(hosted.providers[0].id, "example.com");
+    assert!(hosted.self_hosted);
+    let meta_path = PathBuf::from(format!("{}.meta.json", out.display()));
+    let meta: RunMeta = serde_json::from_str(&std::fs::read_to_string(meta_path).unwrap()).unwrap();
+    assert_eq!(meta.command, "label");
+    assert_eq!(meta.input_counts.accepted, recs.len() as u64);
+    assert_eq!(meta.stage["batch_size"], recs.len() as u64);
+    assert_eq!(meta.status_counts.values().sum::<u64>(), recs.len() as u64);
+}
+
+#[test]
+fn claims_file_lists_the_spoofed_banner() {
+    let dir = tempfile::tempdir().unwrap();
+    let claims = dir.path().join("claims.jsonl");
+    run_label(dir.path(), &["--claims", claims.to_str().unwrap()]);
+    let cs: Vec<Claim> = read_jsonl(&claims)
+        .into_iter()
+        .map(|v| serde_json::from_value(v).expect("claim matches the schema"))
+        .collect();
+    assert_eq!(cs.len(), 1, "{cs:?}");
+    let c = &cs[0];
+    assert_eq!(c.ip, "203.0.113.5");
+    assert_eq!(c.claimed_company, "Google");
+    assert_eq!(
+        c.reasons,
+        vec!["as-outside-company", "certificate-untrusted"]
+    );
+    assert_eq!(c.asns, vec![64500, 64501]);
+    assert_eq!(c.domains, vec!["spoof.example.com"]);
+}
+
+#[test]
+fn without_as_data_no_as_rule_fires() {
+    // An empty-ish pfx2as (no covering prefix): no unexpected-as, no suggestion.
+    let dir = tempfile::tempdir().unwrap();
+    let pfx = dir.path().join("pfx.txt");
+    std::fs::write(&pfx, "192.0.2.0\t24\t64496\n").unwrap();
+    let out = dir.path().join("l.jsonl");
+    let o = mxinfer(
+        &[
+            "label",
+            "--dns",
+            &fixture("dns.jsonl"),
+            "--probes",
+            &fixture("probes.jsonl"),
+            "--pfx2as",
+            pfx.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(o.status.success());
+    for v in read_jsonl(&out) {
+        let r: DomainLabel = serde_json::from_value(v).unwrap();
+        for x in &r.approaches.priority.exchangers {
+            assert!(
+                !x.flags.contains(&"unexpected-as".to_string()) && x.suggestion.is_none(),
+                "{}: {x:?}",
+                r.domain
+            );
+        }
+    }
+}
+
+#[test]
+fn bad_input_lines_are_reported_and_change_the_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let dns = dir.path().join("dns.jsonl");
+    let mut text = std::fs::read_to_string(fixture("dns.jsonl")).unwrap();
+    text.push_str("not json\n");
+    std::fs::write(&dns, text).unwrap();
+    let out = dir.path().join("l.jsonl");
+    let o = mxinfer(
+        &[
+            "label",
+            "--dns",
+            dns.to_str().unwrap(),
+            "--probes",
+            &fixture("probes.jsonl"),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(3));
+    assert_eq!(read_jsonl(&out).len(), 13);
+}
+
+#[test]
+fn missing_input_is_a_fatal_error() {
+    let o = mxinfer(
+        &[
+            "label",
+            "--dns",
+            "/nonexistent/dns.jsonl",
+            "--probes",
+            &fixture("probes.jsonl"),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/dns.jsonl"));
+}
+
+#[test]
+fn psl_icann_only_and_companies_override() {
+    let dir = tempfile::tempdir().unwrap();
+    let companies = dir.path().join("companies.toml");
+    std::fs::write(
+        &companies,
+        "[[company]]\nname = \"Example Hosting\"\nids = [\"example.com\"]\nasns = [64496]\n\
+         evidence = \"test\"\n",
+    )
+    .unwrap();
+    let (recs, _) = run_label(
+        dir.path(),
+        &[
+            "--psl-icann-only",
+            "--companies",
+            companies.to_str().unwrap(),
+        ],
+    );
+    let hosted = recs
+        .iter()
+        .find(|r| r.domain == "hosted.example.com")
+        .unwrap();
+    // Only the given table maps companies now: outlook.com and mx.microsoft are raw IDs.
+    assert_eq!(
+        hosted.approaches.mx_only.providers[0].credit,
+        "Example Hosting"
+    );
+    assert_eq!(hosted.providers[0].company, None);
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[[company]]\nname = \"X\"\n").unwrap();
+    let o = mxinfer(
+        &[
+            "label",
+            "--dns",
+            &fixture("dns.jsonl"),
+            "--probes",
+            &fixture("probes.jsonl"),
+            "--companies",
+            bad.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1), "a bad companies file is fatal");
+}
