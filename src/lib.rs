@@ -16,6 +16,10 @@
 //! - [`record`]: the schema, every record type of every stage (serde; JSON Lines).
 //! - [`input`]: domain lists (plain, Tranco CSV, CSV with a header).
 //! - [`resolve`]: MX / A / AAAA / TXT / PTR via hickory-resolver; classification; shared lookups.
+//! - [`probe`]: SMTP banner, EHLO, STARTTLS and the certificate chain of every exchanger
+//!   address (sans-IO reply reader, dialogue with deadlines, rustls capture, chain verdict,
+//!   OpenSSL legacy fallback), planning of unique targets and skip rules.
+//! - [`sim`]: the simulated Internet for tests and benchmarks (the SMTP farm and its personas).
 //! - [`pipeline`]: the only module that connects stages.
 //! - [`progress`]: the single stderr reporter; the rest of the library never prints.
 //! - [`cli`], [`config`]: command-line definitions and validated settings with named defaults.
@@ -38,7 +42,9 @@ pub mod cli;
 pub mod config;
 pub mod input;
 pub mod pipeline;
+pub mod probe;
 pub mod progress;
 pub mod record;
 pub mod resolve;
+pub mod sim;
 pub mod util;
