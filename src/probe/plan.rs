@@ -119,18 +119,19 @@ impl Policy {
         if ip.is_ipv6() && !self.ipv6 {
             return Decision::SkipIpv6;
         }
+        if !class.is_public() {
+            let allowed = match &self.allow_private {
+                None => false,
+                Some(l) => l.is_empty() || l.iter().any(|c| c.contains(ip)),
+            };
+            if !allowed {
+                return Decision::SkipPrivate;
+            }
+        } else if self.blocklist.iter().any(|c| c.contains(ip)) {
+            return Decision::SkipBlocklist;
+        }
         if self.loopback_only && !ip.is_loopback() {
             return Decision::SkipPrivate;
-        }
-        if !class.is_public() {
-            return match &self.allow_private {
-                None => Decision::SkipPrivate,
-                Some(l) if l.is_empty() || l.iter().any(|c| c.contains(ip)) => Decision::Probe,
-                Some(_) => Decision::SkipPrivate,
-            };
-        }
-        if self.blocklist.iter().any(|c| c.contains(ip)) {
-            return Decision::SkipBlocklist;
         }
         Decision::Probe
     }
@@ -338,10 +339,16 @@ mod tests {
             Decision::SkipBlocklist
         );
         p.loopback_only = true;
+        p.allow_private = Some(vec![]);
         assert_eq!(
             p.decide("8.8.8.8".parse().unwrap(), AddrClass::Public),
             Decision::SkipPrivate
         );
+        assert_eq!(
+            p.decide("10.1.1.1".parse().unwrap(), AddrClass::Private),
+            Decision::SkipPrivate
+        );
+        assert_eq!(p.decide(lo, AddrClass::Loopback), Decision::Probe);
     }
 
     #[test]
