@@ -136,7 +136,12 @@ fn probe(m: &Mta, name: &str, roots: Option<&std::path::Path>) -> serde_json::Va
     );
     let recs = common::read_jsonl(&out);
     assert_eq!(recs.len(), 1, "{recs:?}");
-    recs.into_iter().next().unwrap()
+    let rec = recs.into_iter().next().unwrap();
+    // Every field is one the documented schema knows.
+    if let Err(e) = serde_json::from_value::<common::schema::HostProbe>(rec.clone()) {
+        panic!("record outside the documented schema: {e}\n{rec:#}");
+    }
+    rec
 }
 
 fn strings(v: &serde_json::Value) -> Vec<String> {
