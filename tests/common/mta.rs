@@ -199,6 +199,15 @@ fn missing(what: &str, path: &Path) -> ! {
     )
 }
 
+/// Both MTAs start as root and give privilege up to their own users.
+fn require_root(what: &str) {
+    let out = Command::new("id").arg("-u").output().expect("running id");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).trim() == "0",
+        "{what} must be started as root (these tests run as root in CI)"
+    );
+}
+
 fn uid_gid(user: &str) -> (u32, u32) {
     let id = |flag: &str| -> u32 {
         let out = Command::new("id")
@@ -244,6 +253,7 @@ pub fn start_postfix() -> Mta {
     if !postfix.exists() {
         missing("Postfix", postfix);
     }
+    require_root("Postfix");
     let name = "mx.postfix.test";
     let banner_text = format!("{name} ESMTP mxinfer-test-postfix");
     let size_limit = 20_480_000;
@@ -387,6 +397,7 @@ pub fn start_exim() -> Mta {
     if !exim.exists() {
         missing("Exim", &exim);
     }
+    require_root("Exim");
     let name = "mx.exim.test";
     let banner_text = format!("{name} ESMTP mxinfer-test-exim");
     let size_limit = 31_457_280; // 30M
