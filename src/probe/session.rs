@@ -44,6 +44,7 @@ pub struct Prober {
     settings: ProbeSettings,
     provider: Arc<rustls::crypto::CryptoProvider>,
     judge: Arc<ChainJudge>,
+    summaries: tls::SummaryCache,
 }
 
 /// Why a step ended the dialogue.
@@ -390,6 +391,7 @@ impl Prober {
             settings,
             provider: tls::provider(),
             judge,
+            summaries: tls::SummaryCache::default(),
         }
     }
 
@@ -596,7 +598,7 @@ impl Prober {
         if chain.is_empty() && !info.established {
             return;
         }
-        info.chain = chain.iter().map(|c| tls::summarize(c)).collect();
+        info.chain = chain.iter().map(|c| self.summaries.summarize(c)).collect();
         info.verdict = Some(self.judge.judge(
             chain,
             &info.chain,

@@ -279,6 +279,33 @@ pub fn summarize(der: &[u8]) -> Certificate {
     }
 }
 
+/// Most certificate summaries kept (the map is emptied when full).
+pub const SUMMARY_CACHE_MAX: usize = 100_000;
+
+/// Summaries of certificates already seen in the run (keyed by SHA-256 of the DER): large
+/// providers present the same certificates on thousands of addresses.
+#[derive(Default)]
+pub struct SummaryCache {
+    map: Mutex<std::collections::HashMap<[u8; 32], Certificate>>,
+}
+
+impl SummaryCache {
+    pub fn summarize(&self, der: &[u8]) -> Certificate {
+        let key: [u8; 32] = sha2::Sha256::digest(der).into();
+        if let Some(c) = self.map.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return c;
+        }
+        let c = summarize(der);
+        if let Ok(mut m) = self.map.lock() {
+            if m.len() >= SUMMARY_CACHE_MAX {
+                m.clear();
+            }
+            m.insert(key, c.clone());
+        }
+        c
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,12 +13,25 @@
 use crate::record::{Certificate, ChainVerdict, UntrustedReason};
 use anyhow::Context;
 use rustls::pki_types::{CertificateDer, TrustAnchor, UnixTime};
+use sha2::Digest;
+use std::collections::HashMap;
 
-/// Root set and intermediate pool of a run.
+/// How long a cached trust result stays valid (validity dates move on during long runs).
+pub const TRUST_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(600);
+/// Most cached trust results (the map is emptied when full).
+pub const TRUST_CACHE_MAX: usize = 100_000;
+
+type Trust = (bool, Option<UntrustedReason>, Option<String>);
+
+/// Root set and intermediate pool of a run, and a cache of trust results: many addresses
+/// present the very same chain (large providers), so the path is built and its signatures
+/// checked once per chain (keyed by the SHA-256 over the chain's DER) for
+/// [`TRUST_CACHE_TTL`]; `checked_at` then says when that was.
 pub struct ChainJudge {
     anchors: Vec<TrustAnchor<'static>>,
     pool: Vec<CertificateDer<'static>>,
     roots_label: String,
+    cache: std::sync::Mutex<HashMap<[u8; 32], (std::time::Instant, Trust, String)>>,
 }
 
 fn read_pem_certs(path: &std::path::Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
@@ -63,6 +76,7 @@ impl ChainJudge {
             anchors,
             pool,
             roots_label,
+            cache: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -86,7 +100,35 @@ impl ChainJudge {
             },
             None => (false, None),
         };
-        let (trusted, reason, detail) = self.trust(chain, summaries, now);
+        let key: [u8; 32] = {
+            let mut h = sha2::Sha256::new();
+            for c in chain {
+                h.update((c.len() as u64).to_be_bytes());
+                h.update(c.as_ref());
+            }
+            h.finalize().into()
+        };
+        let cached = self.cache.lock().ok().and_then(|m| {
+            m.get(&key)
+                .filter(|(t, _, _)| t.elapsed() < TRUST_CACHE_TTL)
+                .map(|(_, tr, at)| (tr.clone(), at.clone()))
+        });
+        let ((trusted, reason, detail), checked_at) = match cached {
+            Some(hit) => hit,
+            None => {
+                let tr = self.trust(chain, summaries, now);
+                if let Ok(mut m) = self.cache.lock() {
+                    if m.len() >= TRUST_CACHE_MAX {
+                        m.clear();
+                    }
+                    m.insert(
+                        key,
+                        (std::time::Instant::now(), tr.clone(), checked_at.clone()),
+                    );
+                }
+                (tr, checked_at)
+            }
+        };
         ChainVerdict {
             trusted,
             reason,
@@ -103,7 +145,7 @@ impl ChainJudge {
         chain: &[CertificateDer<'_>],
         summaries: &[Certificate],
         now: UnixTime,
-    ) -> (bool, Option<UntrustedReason>, Option<String>) {
+    ) -> Trust {
         let Some(leaf_der) = chain.first() else {
             return (false, Some(UntrustedReason::NoCertificate), None);
         };

@@ -198,10 +198,13 @@ fn rustls_config(id: &Identity) -> anyhow::Result<Arc<rustls::ServerConfig>> {
         .context("loading the leaf key")?;
     // CertifiedKey::new does not check the chain: expired and v1 leaves are served as is.
     let ck = Arc::new(rustls::sign::CertifiedKey::new(id.chain.clone(), key));
-    let cfg = rustls::ServerConfig::builder_with_provider(provider)
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(rustls::ALL_VERSIONS)?
         .with_no_client_auth()
         .with_cert_resolver(Arc::new(FixedCert(ck)));
+    // Probers do not resume sessions: tickets would be wasted work.
+    cfg.send_tls13_tickets = 0;
+    cfg.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
     Ok(Arc::new(cfg))
 }
 
@@ -366,7 +369,11 @@ impl Drop for Farm {
 }
 
 fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
-    let s = tokio::net::TcpSocket::new_v4()?;
+    let s = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
     s.set_reuseaddr(true)?;
     s.bind(addr)?;
     s.listen(1024)
