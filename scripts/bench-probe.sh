@@ -95,9 +95,11 @@ import json, sys, collections
 out, timef, label, conc = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 wall, user, sys_s, rss_kb = open(timef).read().split()[-4:]
 wall, cpu, rss_kb = float(wall), float(user) + float(sys_s), int(rss_kb)
-st = collections.Counter(); dur = []
+import datetime
+st = collections.Counter(); dur = []; starts = []
 for line in open(out):
     r = json.loads(line); st[r["status"]] += 1; dur.append(r["duration_ms"])
+    starts.append(datetime.datetime.strptime(r["started_at"], "%Y-%m-%dT%H:%M:%S.%fZ").timestamp())
 n = sum(st.values())
 mean = sum(dur) / max(1, len(dur)) / 1000
 bound = conc / mean if mean > 0 else float("inf")
@@ -106,7 +108,16 @@ print(f"{label}: {n} probes in {wall:.2f} s = {n / wall:.0f} probes/s; CPU {cpu:
       f"({rss_kb / conc:.1f} KiB per in-flight probe at concurrency {conc}); "
       f"mean session {mean * 1000:.0f} ms; bound {bound:.0f}/s; "
       f"throughput/bound {n / wall / bound * 100:.0f}%")
-print("   statuses:", dict(st))
+# Steady state: probes start at the completion rate once the pipeline is full; the first
+# `conc` starts (ramp-up) and the drain after the last start (ramp-down) are left out.
+starts.sort()
+steady = ""
+if len(starts) > 2 * conc:
+    window = starts[-1] - starts[conc]
+    if window > 0:
+        rate = (len(starts) - 1 - conc) / window
+        steady = f"; steady state (by start times) {rate:.0f} probes/s = {rate / bound * 100:.0f}% of the bound"
+print("   statuses:", dict(st), steady)
 open(out + ".rate", "w").write(f"{n / wall}\n")
 EOF
 }
