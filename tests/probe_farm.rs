@@ -624,3 +624,72 @@ fn allow_private_cidr_limits_probing() {
     );
     assert_eq!(recs[0].status, "ok");
 }
+
+#[test]
+fn ehlo_and_helo_refused() {
+    let r = probe_persona("ehlo-failed", &[]);
+    assert_eq!(r.rec.status, "ehlo-failed");
+    assert_eq!(r.rec.step.as_deref(), Some("ehlo"));
+    assert_eq!(r.rec.ehlo.as_ref().unwrap().code, 500);
+    assert!(r.rec.error.as_deref().unwrap().contains("550"));
+    assert!(r.rec.flags.is_empty());
+}
+
+#[test]
+fn one_farm_many_addresses_persona_by_address() {
+    let names = ["normal", "self-signed", "starttls-454", "no-esmtp"];
+    let hosts: Vec<(IpAddr, mxinfer::sim::farm::Persona, Duration)> = names
+        .iter()
+        .map(|n| (common::loopback_addr(), builtin(n).unwrap(), Duration::ZERO))
+        .collect();
+    let targets: String = hosts
+        .iter()
+        .map(|(ip, p, _)| format!("{ip},{}\n", p.host_name()))
+        .collect();
+    let farm = Farm::start(FarmSpec {
+        port: 0,
+        hosts: hosts.clone(),
+        keep_log: true,
+        log_file: None,
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (recs, _, meta) = run_probe(&farm, dir.path(), &targets, &["--concurrency", "2"]);
+    assert_eq!(recs.len(), 4);
+    let by = |n: &str| {
+        let ip = hosts.iter().find(|h| h.1.name == n).unwrap().0.to_string();
+        recs.iter().find(|r| r.ip == ip).unwrap().clone()
+    };
+    assert_eq!(by("normal").status, "ok");
+    assert!(verdict(&by("normal")).trusted);
+    assert_eq!(
+        verdict(&by("self-signed")).reason.as_deref(),
+        Some("self-signed")
+    );
+    assert_eq!(by("starttls-454").status, "starttls-refused");
+    assert_eq!(by("no-esmtp").flags, vec!["no-esmtp-in-banner"]);
+    assert_eq!(meta.status_counts.values().sum::<u64>(), 4);
+    assert_no_mail_commands(&farm);
+}
+
+#[test]
+fn ipv6_loopback_only_with_the_flag() {
+    let ip: IpAddr = "::1".parse().unwrap();
+    let farm = match Farm::start(FarmSpec {
+        port: 0,
+        hosts: vec![(ip, builtin("normal").unwrap(), Duration::ZERO)],
+        keep_log: true,
+        log_file: None,
+    }) {
+        Ok(f) => f,
+        Err(e) => panic!("IPv6 loopback is needed for this test: {e:#}"),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let targets = "::1,normal.farm.test\n";
+    let (recs, _, _) = run_probe(&farm, dir.path(), targets, &[]);
+    assert_eq!(recs[0].status, "skipped-ipv6");
+    assert!(farm.commands().is_empty());
+    let (recs, _, _) = run_probe(&farm, dir.path(), targets, &["--ipv6"]);
+    assert_eq!(recs[0].status, "ok");
+    assert!(verdict(&recs[0]).trusted);
+}

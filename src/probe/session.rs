@@ -77,11 +77,15 @@ fn io_status(e: &std::io::Error) -> ProbeStatus {
         K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => ProbeStatus::Reset,
         K::ConnectionRefused => ProbeStatus::Refused,
         K::TimedOut => ProbeStatus::ConnectTimeout,
-        K::HostUnreachable | K::NetworkUnreachable | K::AddrNotAvailable => {
-            ProbeStatus::Unreachable
-        }
+        K::HostUnreachable | K::NetworkUnreachable => ProbeStatus::Unreachable,
         _ => ProbeStatus::ProtocolError,
     }
+}
+
+/// EMFILE, ENFILE (no file descriptor), EADDRNOTAVAIL (no local port), ENOBUFS (Linux
+/// numbers).
+fn is_local_exhaustion(e: &std::io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(23 | 24 | 99 | 105))
 }
 
 /// Status of a failed connect, from the OS error kind (not everything is a timeout).
@@ -448,20 +452,35 @@ impl Prober {
     async fn connect(&self, ip: IpAddr, session_deadline: Instant) -> Result<TcpStream, Fail> {
         let addr = SocketAddr::new(ip, self.settings.port);
         let deadline = (Instant::now() + self.settings.connect_timeout).min(session_deadline);
-        match timeout_at(deadline, TcpStream::connect(addr)).await {
-            Ok(Ok(s)) => {
-                let _ = s.set_nodelay(true);
-                Ok(s)
+        let timed_out = || Fail {
+            status: if Instant::now() >= session_deadline {
+                ProbeStatus::SessionTimeout
+            } else {
+                ProbeStatus::ConnectTimeout
+            },
+            error: None,
+        };
+        loop {
+            match timeout_at(deadline, TcpStream::connect(addr)).await {
+                Ok(Ok(s)) => {
+                    let _ = s.set_nodelay(true);
+                    return Ok(s);
+                }
+                // Out of file descriptors or local ports is our problem, not the server's:
+                // wait for other probes to finish instead of recording a failure.
+                Ok(Err(e)) if is_local_exhaustion(&e) => {
+                    let next = Instant::now() + Duration::from_millis(20);
+                    if next >= deadline {
+                        return Err(Fail::new(
+                            ProbeStatus::ConnectTimeout,
+                            format!("local resources exhausted: {e}"),
+                        ));
+                    }
+                    tokio::time::sleep_until(next).await;
+                }
+                Ok(Err(e)) => return Err(Fail::new(connect_status(&e), e.to_string())),
+                Err(_) => return Err(timed_out()),
             }
-            Ok(Err(e)) => Err(Fail::new(connect_status(&e), e.to_string())),
-            Err(_) => Err(Fail {
-                status: if Instant::now() >= session_deadline {
-                    ProbeStatus::SessionTimeout
-                } else {
-                    ProbeStatus::ConnectTimeout
-                },
-                error: None,
-            }),
         }
     }
 
