@@ -693,3 +693,33 @@ fn ipv6_loopback_only_with_the_flag() {
     assert_eq!(recs[0].status, "ok");
     assert!(verdict(&recs[0]).trusted);
 }
+
+#[test]
+fn slow_ehlo_is_a_step_timeout_with_the_banner_kept() {
+    let r = probe_persona(
+        "slow-ehlo",
+        &["--step-timeout", "1", "--session-timeout", "5"],
+    );
+    assert_eq!(r.rec.status, "step-timeout");
+    assert_eq!(r.rec.step.as_deref(), Some("ehlo"));
+    assert_eq!(r.rec.banner.as_ref().unwrap().code, 220);
+    assert!(r.rec.ehlo.is_none());
+    assert!(r.rec.duration_ms < 3000, "{}", r.rec.duration_ms);
+}
+
+#[test]
+fn handshake_timeout_keeps_banner_and_ehlo() {
+    let r = probe_persona(
+        "starttls-stall",
+        &["--step-timeout", "1", "--session-timeout", "5"],
+    );
+    assert_eq!(r.rec.status, "step-timeout");
+    assert_eq!(r.rec.step.as_deref(), Some("tls"));
+    assert!(r.rec.banner.is_some());
+    assert!(r.rec.ehlo.is_some());
+    assert!(r.rec.capabilities.contains(&"STARTTLS".to_string()));
+    assert_eq!(r.rec.starttls.as_ref().unwrap().code, 220);
+    let t = tls(&r.rec);
+    assert!(!t.established);
+    assert!(t.chain.is_empty());
+}

@@ -66,6 +66,8 @@ pub enum Failure {
     Garbage,
     /// Writes the greeting, then resets the connection.
     ResetAfterBanner,
+    /// Answers STARTTLS with 220, then never speaks TLS (the handshake times out).
+    StallAfterStarttls,
 }
 
 /// A persona: everything about how one simulated server behaves (data, not code).
@@ -99,6 +101,10 @@ pub struct Persona {
     /// Milliseconds before every reply.
     #[serde(default)]
     pub delay_ms: u64,
+    /// Extra milliseconds before the reply to one step: keys `banner` or a command verb
+    /// (`EHLO`, `HELO`, `STARTTLS`, `QUIT`).
+    #[serde(default)]
+    pub step_delay_ms: std::collections::BTreeMap<String, u64>,
     #[serde(default)]
     pub failure: Failure,
     /// Free text for people.
@@ -537,8 +543,9 @@ async fn commands<S: AsyncRead + AsyncWrite + Unpin>(
             "NOOP" | "RSET" => b"250 2.0.0 OK\r\n".to_vec(),
             _ => b"502 5.5.2 Command not implemented by the farm\r\n".to_vec(),
         };
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
+        let d = delay + Duration::from_millis(p.step_delay_ms.get(&verb).copied().unwrap_or(0));
+        if !d.is_zero() {
+            tokio::time::sleep(d).await;
         }
         s.write_all(&out).await?;
         s.flush().await?;
@@ -597,10 +604,11 @@ async fn serve(
             while s.read(&mut buf).await.unwrap_or(0) > 0 {}
             return Ok(());
         }
-        Failure::ResetAfterBanner | Failure::None => {}
+        Failure::ResetAfterBanner | Failure::StallAfterStarttls | Failure::None => {}
     }
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
+    let d = delay + Duration::from_millis(p.step_delay_ms.get("banner").copied().unwrap_or(0));
+    if !d.is_zero() {
+        tokio::time::sleep(d).await;
     }
     s.write_all(&reply_bytes(&p.banner)).await?;
     if p.failure == Failure::ResetAfterBanner {
@@ -623,6 +631,11 @@ async fn serve(
     match commands(&mut s, addr, &rt, &sh, false).await? {
         Next::Close => return Ok(()),
         Next::StartTls => {}
+    }
+    if p.failure == Failure::StallAfterStarttls {
+        let mut buf = [0u8; 1024];
+        while s.read(&mut buf).await.unwrap_or(0) > 0 {}
+        return Ok(());
     }
     if p.starttls == StarttlsMode::Alert {
         let mut buf = [0u8; 1024];
