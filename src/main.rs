@@ -38,7 +38,7 @@ fn main() -> ExitCode {
             Command::Resolve(args) => resolve(args, cli.progress).await,
             Command::Probe(args) => probe(args, cli.progress).await,
             Command::Sim(args) => match args.command {
-                SimCommand::Farm(f) => mxinfer::sim::farm::run_cli(f).await.map(|_| 0),
+                SimCommand::Farm(f) => sim_farm(f).await,
             },
         }
     });
@@ -218,4 +218,13 @@ async fn probe(args: ProbeArgs, mode: mxinfer::progress::ProgressMode) -> anyhow
     } else {
         0
     })
+}
+
+/// `mxinfer sim farm`: serves until ctrl-c.
+async fn sim_farm(args: mxinfer::cli::FarmArgs) -> anyhow::Result<u8> {
+    let (farm, msg) = mxinfer::sim::farm::start_cli(args).await?;
+    eprintln!("{msg}");
+    tokio::signal::ctrl_c().await?;
+    drop(farm);
+    Ok(0)
 }

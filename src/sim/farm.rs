@@ -756,8 +756,9 @@ fn is_tarpit(ip: IpAddr, share: f64) -> bool {
     (h as f64 / u32::MAX as f64) < share
 }
 
-/// `mxinfer sim farm`: runs until interrupted.
-pub async fn run_cli(args: crate::cli::FarmArgs) -> anyhow::Result<()> {
+/// `mxinfer sim farm`: starts the farm and writes its CA and target list; the caller keeps
+/// the returned farm until it wants it stopped. Returns a one-line description.
+pub async fn start_cli(args: crate::cli::FarmArgs) -> anyhow::Result<(Farm, String)> {
     let all = load_personas(BUILTIN_PERSONAS)?;
     let chosen: Vec<Persona> = args
         .personas
@@ -802,13 +803,11 @@ pub async fn run_cli(args: crate::cli::FarmArgs) -> anyhow::Result<()> {
     if let Some(p) = &args.targets_out {
         std::fs::write(p, targets).with_context(|| format!("writing {}", p.display()))?;
     }
-    eprintln!(
+    let msg = format!(
         "farm: {} addresses from {} on port {} ready",
         args.count, args.first, farm.port
     );
-    tokio::signal::ctrl_c().await?;
-    drop(farm);
-    Ok(())
+    Ok((farm, msg))
 }
 
 #[cfg(test)]
