@@ -723,3 +723,12 @@ fn handshake_timeout_keeps_banner_and_ehlo() {
     assert!(!t.established);
     assert!(t.chain.is_empty());
 }
+
+#[test]
+fn session_byte_bound() {
+    // The three-line greeting is 111 bytes: a 60-byte session bound stops it.
+    let r = probe_persona("multiline-banner", &["--max-reply-bytes", "60"]);
+    assert_eq!(r.rec.status, "reply-too-large");
+    assert_eq!(r.rec.step.as_deref(), Some("banner"));
+    assert!(r.rec.error.as_deref().unwrap().contains("session bytes"));
+}
