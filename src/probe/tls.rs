@@ -132,9 +132,17 @@ pub fn client_config(
     (Arc::new(cfg), seen)
 }
 
-/// The process-wide crypto provider (ring).
+/// The process-wide crypto provider: ring, every suite it has, with TLS 1.3's
+/// AES-128-GCM-SHA256 offered first (as browsers do; cheaper than the SHA-384 suite).
 pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    Arc::new(aes128_first(rustls::crypto::ring::default_provider()))
+}
+
+/// Moves TLS13_AES_128_GCM_SHA256 to the front of the provider's suite list.
+pub fn aes128_first(mut p: rustls::crypto::CryptoProvider) -> rustls::crypto::CryptoProvider {
+    p.cipher_suites
+        .sort_by_key(|s| s.suite() != rustls::CipherSuite::TLS13_AES_128_GCM_SHA256);
+    p
 }
 
 /// Name of a rustls protocol version as recorded (`TLSv1.3`, `TLSv1.2`, …).

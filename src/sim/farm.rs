@@ -197,7 +197,9 @@ impl rustls::server::ResolvesServerCert for FixedCert {
 }
 
 fn rustls_config(id: &Identity) -> anyhow::Result<Arc<rustls::ServerConfig>> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(crate::probe::tls::aes128_first(
+        rustls::crypto::ring::default_provider(),
+    ));
     let key = provider
         .key_provider
         .load_private_key(id.key())
