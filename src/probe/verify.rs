@@ -80,6 +80,22 @@ impl ChainJudge {
         })
     }
 
+    /// A judge trusting exactly `roots` (DER), labelled `label`.
+    pub fn from_roots(roots: &[CertificateDer<'_>], label: &str) -> anyhow::Result<Self> {
+        let mut anchors = Vec::new();
+        for c in roots {
+            let ta = webpki::anchor_from_trusted_cert(c)
+                .map_err(|e| anyhow::anyhow!("unusable root: {e:?}"))?;
+            anchors.push(ta.to_owned());
+        }
+        Ok(ChainJudge {
+            anchors,
+            pool: Vec::new(),
+            roots_label: label.to_string(),
+            cache: std::sync::Mutex::new(HashMap::new()),
+        })
+    }
+
     pub fn roots_label(&self) -> &str {
         &self.roots_label
     }
@@ -285,6 +301,58 @@ mod tests {
         assert!(!v.trusted);
         assert_eq!(v.reason, Some(UntrustedReason::NoCertificate));
         assert_eq!(v.roots, "mozilla");
+    }
+
+    fn root() -> (
+        rcgen::KeyPair,
+        rcgen::CertificateParams,
+        CertificateDer<'static>,
+    ) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "unit test root");
+        let der = params.self_signed(&key).unwrap().der().clone();
+        (key, params, der)
+    }
+
+    #[test]
+    fn trusted_ca_as_leaf_and_cache() {
+        let (rkey, rparams, rder) = root();
+        let issuer = rcgen::Issuer::from_params(&rparams, &rkey);
+        let j = ChainJudge::from_roots(std::slice::from_ref(&rder), "unit").unwrap();
+        // A proper leaf: trusted, and the second verdict comes from the cache.
+        let lkey = rcgen::KeyPair::generate().unwrap();
+        let lparams = rcgen::CertificateParams::new(vec!["mx.example.org".to_string()]).unwrap();
+        let leaf = lparams.signed_by(&lkey, &issuer).unwrap().der().clone();
+        let chain = vec![leaf.clone()];
+        let sums: Vec<_> = chain
+            .iter()
+            .map(|c| crate::probe::tls::summarize(c))
+            .collect();
+        let names = vec!["other.example".to_string(), "mx.example.org".to_string()];
+        let v1 = j.judge(&chain, &sums, &names, UnixTime::now(), "t1".into());
+        assert!(v1.trusted, "{v1:?}");
+        assert_eq!(v1.matched_name.as_deref(), Some("mx.example.org"));
+        let v2 = j.judge(&chain, &sums, &names[..1], UnixTime::now(), "t2".into());
+        assert!(v2.trusted);
+        assert_eq!(v2.checked_at, "t1", "cached trust keeps its time");
+        assert!(!v2.name_match, "the name is judged every time");
+        // A CA certificate presented as the leaf.
+        let ckey = rcgen::KeyPair::generate().unwrap();
+        let mut cparams =
+            rcgen::CertificateParams::new(vec!["mx.example.org".to_string()]).unwrap();
+        cparams.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca_leaf = cparams.signed_by(&ckey, &issuer).unwrap().der().clone();
+        let sums: Vec<_> = [ca_leaf.clone()]
+            .iter()
+            .map(|c| crate::probe::tls::summarize(c))
+            .collect();
+        let v = j.judge(&[ca_leaf], &sums, &names, UnixTime::now(), "t".into());
+        assert!(!v.trusted);
+        assert_eq!(v.reason, Some(UntrustedReason::CaAsLeaf));
     }
 
     #[test]
