@@ -168,4 +168,7 @@ pub struct FarmArgs {
     /// Log every command received (address, command) to this file.
     #[arg(long)]
     pub command_log: Option<PathBuf>,
+    /// Worker threads of the farm's runtime.
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
 }

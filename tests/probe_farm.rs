@@ -42,6 +42,7 @@ fn start_farm(persona: &str) -> (Farm, IpAddr) {
         hosts: vec![(ip, p, Duration::ZERO)],
         keep_log: true,
         log_file: None,
+        threads: 0,
     })
     .unwrap();
     (farm, ip)
@@ -651,6 +652,7 @@ fn one_farm_many_addresses_persona_by_address() {
         hosts: hosts.clone(),
         keep_log: true,
         log_file: None,
+        threads: 0,
     })
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -680,6 +682,7 @@ fn ipv6_loopback_only_with_the_flag() {
         hosts: vec![(ip, builtin("normal").unwrap(), Duration::ZERO)],
         keep_log: true,
         log_file: None,
+        threads: 0,
     }) {
         Ok(f) => f,
         Err(e) => panic!("IPv6 loopback is needed for this test: {e:#}"),

@@ -170,6 +170,8 @@ pub struct FarmSpec {
     /// Keep received commands in memory (tests); off for benchmarks.
     pub keep_log: bool,
     pub log_file: Option<std::path::PathBuf>,
+    /// Runtime worker threads (0: two).
+    pub threads: usize,
 }
 
 /// A running farm; stops when dropped.
@@ -288,11 +290,12 @@ impl Farm {
         let sh = shared.clone();
         let addrs: Vec<IpAddr> = spec.hosts.iter().map(|h| h.0).collect();
         let port = spec.port;
+        let threads = if spec.threads == 0 { 2 } else { spec.threads };
         let thread = std::thread::Builder::new()
             .name("smtp-farm".into())
             .spawn(move || {
                 let rt = match tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
+                    .worker_threads(threads)
                     .enable_all()
                     .build()
                 {
@@ -796,6 +799,7 @@ pub async fn start_cli(args: crate::cli::FarmArgs) -> anyhow::Result<(Farm, Stri
             hosts,
             keep_log: false,
             log_file: args.command_log.clone(),
+            threads: args.threads,
         })
     })
     .await??;
