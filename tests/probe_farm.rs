@@ -735,3 +735,55 @@ fn session_byte_bound() {
     assert_eq!(r.rec.step.as_deref(), Some("banner"));
     assert!(r.rec.error.as_deref().unwrap().contains("session bytes"));
 }
+
+#[test]
+fn silent_syn_is_a_connect_timeout() {
+    // A listener whose accept queue is full: Linux drops further SYNs, as a filtered port does.
+    let ip = common::loopback_addr();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = rt.block_on(async {
+        let s = tokio::net::TcpSocket::new_v4().unwrap();
+        s.bind(std::net::SocketAddr::new(ip, 0)).unwrap();
+        s.listen(0).unwrap()
+    });
+    let addr = listener.local_addr().unwrap();
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        if let Ok(c) = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300)) {
+            held.push(c);
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("t.txt");
+    std::fs::write(&t, format!("{ip}\n")).unwrap();
+    let out = dir.path().join("o.jsonl");
+    let port = addr.port().to_string();
+    let o = mxinfer_loopback(&[
+        "probe",
+        t.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--port",
+        &port,
+        "--allow-private",
+        "--connect-timeout",
+        "1",
+    ]);
+    assert!(o.status.success());
+    let recs: Vec<HostProbe> = common::read_jsonl(&out)
+        .into_iter()
+        .map(|v| serde_json::from_value(v).unwrap())
+        .collect();
+    assert_eq!(recs[0].status, "connect-timeout", "{:?}", recs[0]);
+    assert_eq!(recs[0].step.as_deref(), Some("connect"));
+    assert!(
+        (900..2000).contains(&recs[0].duration_ms),
+        "{}",
+        recs[0].duration_ms
+    );
+    drop(held);
+    drop(listener);
+}
