@@ -26,6 +26,43 @@ pub struct LegacyOutcome {
     pub fail: Option<(ProbeStatus, ProbeStep, Option<String>)>,
 }
 
+/// A socket whose every read and write ends at one absolute deadline, so a server dripping
+/// bytes cannot keep a blocking thread beyond it (per-read timeouts alone would restart).
+struct DeadlineStream {
+    inner: std::net::TcpStream,
+    deadline: Instant,
+}
+
+impl DeadlineStream {
+    fn remaining(&self) -> std::io::Result<Duration> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            Err(std::io::Error::from(std::io::ErrorKind::TimedOut))
+        } else {
+            Ok(left)
+        }
+    }
+}
+
+impl Read for DeadlineStream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = self.remaining()?;
+        self.inner.set_read_timeout(Some(left))?;
+        self.inner.read(buf)
+    }
+}
+
+impl Write for DeadlineStream {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let left = self.remaining()?;
+        self.inner.set_write_timeout(Some(left))?;
+        self.inner.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 fn connector() -> Result<SslConnector, openssl::error::ErrorStack> {
     let mut b = SslConnector::builder(SslMethod::tls_client())?;
     b.set_verify(SslVerifyMode::NONE);
@@ -84,19 +121,18 @@ fn io_fail(e: &std::io::Error) -> (ProbeStatus, Option<String>) {
     }
 }
 
-/// Handshake on `tcp` (STARTTLS already accepted), EHLO inside TLS, QUIT.
+/// Handshake on `tcp` (STARTTLS already accepted), EHLO inside TLS, QUIT. Each of the three
+/// steps gets `step`, and nothing runs past `session_end`.
 pub fn session(
     tcp: std::net::TcpStream,
     sni: Option<&str>,
     ehlo_name: &str,
     step: Duration,
+    session_end: Instant,
     limits: Limits,
 ) -> LegacyOutcome {
     let mut out = LegacyOutcome::default();
-    let setup = tcp
-        .set_nonblocking(false)
-        .and_then(|_| tcp.set_read_timeout(Some(step)))
-        .and_then(|_| tcp.set_write_timeout(Some(step)));
+    let setup = tcp.set_nonblocking(false);
     if let Err(e) = setup {
         out.error = Some(e.to_string());
         out.fail = Some((ProbeStatus::TlsFailed, ProbeStep::Tls, Some(e.to_string())));
@@ -112,6 +148,10 @@ pub fn session(
             return out;
         }
     };
+    let tcp = DeadlineStream {
+        inner: tcp,
+        deadline: (Instant::now() + step).min(session_end),
+    };
     let mut stream = match conn.connect(sni.unwrap_or("invalid"), tcp) {
         Ok(s) => s,
         Err(HandshakeError::Failure(mid)) => {
@@ -119,8 +159,18 @@ pub fn session(
                 out.chain = c.iter().filter_map(|x| x.to_der().ok()).collect();
             }
             let msg = mid.error().to_string();
+            let timed_out = mid.error().io_error().is_some_and(|e| {
+                matches!(
+                    e.kind(),
+                    std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+                )
+            });
             out.error = Some(msg.clone());
-            out.fail = Some((ProbeStatus::TlsFailed, ProbeStep::Tls, Some(msg)));
+            out.fail = Some(if timed_out {
+                (ProbeStatus::StepTimeout, ProbeStep::Tls, None)
+            } else {
+                (ProbeStatus::TlsFailed, ProbeStep::Tls, Some(msg))
+            });
             return out;
         }
         Err(HandshakeError::WouldBlock(mid)) => {
@@ -153,6 +203,7 @@ pub fn session(
         }
     }
     let mut rd = ReplyReader::new(limits);
+    stream.get_mut().deadline = (Instant::now() + step).min(session_end);
     match exchange(&mut stream, &mut rd, &format!("EHLO {ehlo_name}"), step) {
         Ok(r) => out.ehlo = Some(r),
         Err((st, e)) => {
@@ -160,6 +211,7 @@ pub fn session(
             return out;
         }
     }
+    stream.get_mut().deadline = (Instant::now() + step).min(session_end);
     match exchange(&mut stream, &mut rd, "QUIT", step) {
         Ok(r) => out.quit = Some(r),
         Err((st, e)) => {

@@ -666,8 +666,16 @@ impl Prober {
         let step = self.settings.step_timeout.min(remaining);
         let ehlo_name = self.settings.ehlo_name.clone();
         let limits = self.settings.limits;
+        let session_end = d.session_deadline.into_std();
         let job = tokio::task::spawn_blocking(move || {
-            super::legacy::session(std_tcp, sni.as_deref(), &ehlo_name, step, limits)
+            super::legacy::session(
+                std_tcp,
+                sni.as_deref(),
+                &ehlo_name,
+                step,
+                session_end,
+                limits,
+            )
         });
         let out = match job.await {
             Ok(o) => o,
