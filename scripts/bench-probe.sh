@@ -90,6 +90,8 @@ start_farm() {
 run_probe() {
   local label=$1 targets=$2 conc=$3; shift 3
   local out="$WORK/$label.jsonl"
+  # Other work on the machine skews the figures: show it.
+  echo "   (load average before $label: $(cut -d' ' -f1-3 /proc/loadavg))"
   /usr/bin/time -f "%e %U %S %M" -o "$WORK/$label.time" \
     "$BIN" probe "$targets" --out "$out" --port "$PORT" --allow-private 127.0.0.0/8 \
       --concurrency "$conc" --progress off "$@"
