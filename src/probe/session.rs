@@ -45,6 +45,7 @@ pub struct Prober {
     provider: Arc<rustls::crypto::CryptoProvider>,
     judge: Arc<ChainJudge>,
     summaries: tls::SummaryCache,
+    template: rustls::ClientConfig,
 }
 
 /// Why a step ended the dialogue.
@@ -391,9 +392,11 @@ impl Dialogue<'_> {
 
 impl Prober {
     pub fn new(settings: ProbeSettings, judge: Arc<ChainJudge>) -> Self {
+        let provider = tls::provider();
         Prober {
             settings,
-            provider: tls::provider(),
+            template: tls::client_template(&provider),
+            provider,
             judge,
             summaries: tls::SummaryCache::default(),
         }
@@ -514,7 +517,7 @@ impl Prober {
             ServerName::DnsName(n) => Some(n.as_ref().to_string()),
             _ => None,
         };
-        let (cfg, seen) = tls::client_config(&self.provider);
+        let (cfg, seen) = tls::client_config(&self.template, &self.provider);
         let connector = tokio_rustls::TlsConnector::from(cfg);
         let deadline = step_deadline(&self.settings, session_deadline);
         let hs = timeout_at(deadline, connector.connect(server_name, tcp)).await;

@@ -112,15 +112,13 @@ pub mod dangerous {
 /// Chain seen by one handshake.
 pub type SeenChain = Arc<Mutex<Vec<CertificateDer<'static>>>>;
 
-/// A client configuration for one probe: recording verifier, TLS 1.2 and 1.3, no resumption
-/// (every target is a different server), no client certificate.
-pub fn client_config(
-    provider: &Arc<rustls::crypto::CryptoProvider>,
-) -> (Arc<rustls::ClientConfig>, SeenChain) {
-    let seen: SeenChain = Arc::new(Mutex::new(Vec::new()));
+/// The shared part of every probe's client configuration: TLS 1.2 and 1.3, no resumption
+/// (every target is a different server), no client certificate, and a recording verifier that
+/// [`client_config`] replaces per probe.
+pub fn client_template(provider: &Arc<rustls::crypto::CryptoProvider>) -> rustls::ClientConfig {
     let verifier = Arc::new(dangerous::RecordingVerifier {
         provider: provider.clone(),
-        seen: seen.clone(),
+        seen: Arc::new(Mutex::new(Vec::new())),
     });
     let mut cfg = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(rustls::ALL_VERSIONS)
@@ -129,6 +127,22 @@ pub fn client_config(
         .with_custom_certificate_verifier(verifier)
         .with_no_client_auth();
     cfg.resumption = rustls::client::Resumption::disabled();
+    cfg
+}
+
+/// A client configuration for one probe: the template with its own recording verifier, so
+/// the chain is kept even when the handshake fails after the certificate message.
+pub fn client_config(
+    template: &rustls::ClientConfig,
+    provider: &Arc<rustls::crypto::CryptoProvider>,
+) -> (Arc<rustls::ClientConfig>, SeenChain) {
+    let seen: SeenChain = Arc::new(Mutex::new(Vec::new()));
+    let mut cfg = template.clone();
+    cfg.dangerous()
+        .set_certificate_verifier(Arc::new(dangerous::RecordingVerifier {
+            provider: provider.clone(),
+            seen: seen.clone(),
+        }));
     (Arc::new(cfg), seen)
 }
 
