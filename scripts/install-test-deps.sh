@@ -4,6 +4,7 @@
 # and the OpenSSL headers the legacy-TLS fallback builds against.
 # Services are never started by the install: the tests start their own instances on loopback.
 set -euo pipefail
+"$(dirname "$0")/install-mta.sh" # Postfix and Exim for the probe tests (they conflict: own script)
 
 want=(nsd unbound dnsperf time libssl-dev pkg-config)
 missing=()

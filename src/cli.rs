@@ -24,6 +24,11 @@ pub enum Command {
     Resolve(ResolveArgs),
     /// Label each domain with its mail provider from resolve and probe output (no network).
     Label(LabelArgs),
+    /// Probe every exchanger address on port 25: banner, EHLO, STARTTLS, certificate chain.
+    Probe(ProbeArgs),
+    /// The simulated Internet (SMTP farm) used by tests and benchmarks.
+    #[command(hide = true)]
+    Sim(SimArgs),
 }
 
 #[derive(Debug, Args, Clone)]
@@ -113,4 +118,110 @@ pub struct LabelArgs {
     /// Run-metadata file (default: OUT with `.meta.json`; none when OUT is standard output).
     #[arg(long)]
     pub meta: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ProbeArgs {
+    /// Targets: the resolve stage's JSON Lines, or `address[,exchanger-name]` lines; `-` for
+    /// standard input.
+    #[arg(default_value = "-")]
+    pub file: String,
+    /// Format of the targets (auto: resolve output when the first record starts with `{`).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub input_format: crate::probe::plan::InputFormat,
+    /// Output file (JSON Lines); `-` for standard output.
+    #[arg(long, short, default_value = "-")]
+    pub out: String,
+    /// Run-metadata file (default: OUT with `.meta.json`; none when OUT is standard output).
+    #[arg(long)]
+    pub meta: Option<PathBuf>,
+    /// TCP port to probe.
+    #[arg(long, default_value_t = 25)]
+    pub port: u16,
+    /// The name sent with EHLO/HELO. Set your own, one that leads to a page about your scan.
+    #[arg(long, default_value = crate::config::DEFAULT_EHLO_NAME)]
+    pub ehlo_name: String,
+    /// Addresses probed at once.
+    #[arg(long, default_value_t = crate::config::DEFAULT_PROBE_CONCURRENCY)]
+    pub concurrency: usize,
+    /// Seconds to wait for the TCP connection.
+    #[arg(long, default_value_t = crate::config::DEFAULT_CONNECT_TIMEOUT_S)]
+    pub connect_timeout: f64,
+    /// Seconds for one step (the greeting, one command and its reply, the TLS handshake).
+    #[arg(long, default_value_t = crate::config::DEFAULT_STEP_TIMEOUT_S)]
+    pub step_timeout: f64,
+    /// Seconds for the whole session with one address.
+    #[arg(long, default_value_t = crate::config::DEFAULT_SESSION_TIMEOUT_S)]
+    pub session_timeout: f64,
+    /// Most bytes read from one server over the session (replies, not TLS records).
+    #[arg(long, default_value_t = crate::probe::reply::DEFAULT_MAX_BYTES)]
+    pub max_reply_bytes: usize,
+    /// Connections per second to one address (the legacy-TLS retry waits for it).
+    #[arg(long, default_value_t = crate::config::DEFAULT_RATE_PER_IP)]
+    pub rate_per_ip: f64,
+    /// Also probe IPv6 addresses (otherwise they get `skipped-ipv6`).
+    #[arg(long)]
+    pub ipv6: bool,
+    /// Probe non-public addresses too (private, loopback, …); with CIDRs, only those inside.
+    #[arg(long, num_args = 0.., value_name = "CIDR")]
+    pub allow_private: Option<Vec<String>>,
+    /// More addresses never to probe: CIDR lines, `#` comments (repeatable; added to the
+    /// default list data/probe-blocklist.txt).
+    #[arg(long, value_name = "FILE")]
+    pub blocklist: Vec<PathBuf>,
+    /// Trusted roots (PEM) instead of Mozilla's (webpki-roots).
+    #[arg(long, value_name = "PEM")]
+    pub roots: Option<PathBuf>,
+    /// Intermediate certificates (PEM) usable to complete chains servers send incomplete.
+    #[arg(long, value_name = "PEM")]
+    pub intermediates: Option<PathBuf>,
+    /// Do not retry with OpenSSL (TLS 1.0/1.1, old suites) when rustls fails the handshake.
+    #[arg(long)]
+    pub no_legacy_tls: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SimArgs {
+    #[command(subcommand)]
+    pub command: SimCommand,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum SimCommand {
+    /// Run the SMTP farm on loopback addresses until interrupted.
+    Farm(FarmArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct FarmArgs {
+    /// First loopback address of the farm.
+    #[arg(long, default_value = "127.16.0.1")]
+    pub first: std::net::Ipv4Addr,
+    /// Number of consecutive addresses.
+    #[arg(long, default_value_t = 100)]
+    pub count: u32,
+    /// Port of every address.
+    #[arg(long, default_value_t = 2525)]
+    pub port: u16,
+    /// Persona names, assigned round-robin to the addresses (comma-separated; default: normal).
+    #[arg(long, default_value = "normal", value_delimiter = ',')]
+    pub personas: Vec<String>,
+    /// Extra latency: median milliseconds added before every reply (log-normal spread).
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Share of addresses (0 to 1) that are tarpits whatever their persona.
+    #[arg(long, default_value_t = 0.0)]
+    pub tarpit_share: f64,
+    /// Write the test CA (PEM) here, for `mxinfer probe --roots`.
+    #[arg(long)]
+    pub ca_out: Option<PathBuf>,
+    /// Write the target list (`address,name` lines) here.
+    #[arg(long)]
+    pub targets_out: Option<PathBuf>,
+    /// Log every command received (address, command) to this file.
+    #[arg(long)]
+    pub command_log: Option<PathBuf>,
+    /// Worker threads of the farm's runtime.
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
 }

@@ -13,6 +13,19 @@ pub const DEFAULT_DNS_ATTEMPTS: usize = 2;
 /// Shared exchanger lookups kept by default (about 400 bytes of memory each, measured).
 pub const DEFAULT_LOOKUP_CACHE: usize = 200_000;
 
+/// EHLO name sent by default (operators should set their own with `--ehlo-name`).
+pub const DEFAULT_EHLO_NAME: &str = "mxinfer-scan.invalid";
+/// Addresses probed at once by default.
+pub const DEFAULT_PROBE_CONCURRENCY: usize = 1000;
+/// Seconds to wait for a TCP connection by default.
+pub const DEFAULT_CONNECT_TIMEOUT_S: f64 = 5.0;
+/// Seconds per dialogue step by default.
+pub const DEFAULT_STEP_TIMEOUT_S: f64 = 10.0;
+/// Seconds per session by default.
+pub const DEFAULT_SESSION_TIMEOUT_S: f64 = 30.0;
+/// Connections per second to one address by default.
+pub const DEFAULT_RATE_PER_IP: f64 = 1.0;
+
 /// Parses `IP` or `IP:PORT` (IPv6 with a port as `[IP]:PORT`); port 53 by default.
 pub fn parse_nameserver(s: &str) -> anyhow::Result<SocketAddr> {
     if let Ok(sa) = s.parse::<SocketAddr>() {

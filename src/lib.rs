@@ -19,6 +19,10 @@
 //! - [`enrich`]: origin AS of an address by longest-prefix match (CAIDA pfx2as, pyasn, range CSV).
 //! - [`label`]: the provider inference of METHOD.md 2-9 (primary set, certificate grouping,
 //!   banner/EHLO parsing, MX names, scores, checks, split, companies, suspicious claims).
+//! - [`probe`]: SMTP banner, EHLO, STARTTLS and the certificate chain of every exchanger
+//!   address (sans-IO reply reader, dialogue with deadlines, rustls capture, chain verdict,
+//!   OpenSSL legacy fallback), planning of unique targets and skip rules.
+//! - [`sim`]: the simulated Internet for tests and benchmarks (the SMTP farm and its personas).
 //! - [`pipeline`]: the only module that connects stages.
 //! - [`progress`]: the single stderr reporter; the rest of the library never prints.
 //! - [`cli`], [`config`]: command-line definitions and validated settings with named defaults.
@@ -56,7 +60,9 @@ pub mod enrich;
 pub mod input;
 pub mod label;
 pub mod pipeline;
+pub mod probe;
 pub mod progress;
 pub mod record;
 pub mod resolve;
+pub mod sim;
 pub mod util;

@@ -480,3 +480,164 @@ pub fn run_label(
         labeller: lab,
     })
 }
+
+// ---------------------------------------------------------------------------------------------
+// Probe stage
+// ---------------------------------------------------------------------------------------------
+
+/// Settings of one probe run.
+pub struct ProbeRun {
+    pub input: String,
+    pub format: crate::probe::plan::InputFormat,
+    pub concurrency: usize,
+    pub policy: crate::probe::plan::Policy,
+    pub args: Vec<String>,
+    /// Settings to record in the metadata.
+    pub settings: serde_json::Value,
+}
+
+/// Summary of a probe run (also written as metadata).
+pub struct ProbeOutcome {
+    pub meta: RunMeta,
+}
+
+/// Plans the targets (the resolve stage's address classes for list input), probes each
+/// address once, writes one record per target (skipped ones too).
+pub async fn run_probe(
+    run: ProbeRun,
+    prober: Arc<crate::probe::session::Prober>,
+    out: &mut dyn Write,
+    progress: Arc<Progress>,
+) -> anyhow::Result<ProbeOutcome> {
+    use crate::probe::plan::{Decision, read_targets};
+    use crate::record::ProbeStatus;
+    let started_at = crate::util::now_rfc3339();
+    let t0 = Instant::now();
+    let shown = if run.input == "-" {
+        "<stdin>".to_string()
+    } else {
+        run.input.clone()
+    };
+    let (targets, tcounts, format) = {
+        let src = input::open(&run.input).with_context(|| format!("opening {}", run.input))?;
+        let p = progress.clone();
+        let shown2 = shown.clone();
+        read_targets(
+            src,
+            run.format,
+            &crate::resolve::classify::addr_class,
+            move |b| {
+                p.bad_line(
+                    &shown2,
+                    &input::BadLine {
+                        line: b.line,
+                        reason: b.reason,
+                        text: b.text,
+                    },
+                )
+            },
+        )
+        .with_context(|| format!("reading {shown}"))?
+    };
+    let port = prober.settings().port;
+    let policy = Arc::new(run.policy);
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    let mut done: u64 = 0;
+    let mut interrupted = false;
+    let total = targets.len();
+    let stream = futures::stream::iter(targets)
+        .map(|t| {
+            let prober = prober.clone();
+            let policy = policy.clone();
+            async move {
+                let names: Vec<String> = t.names.into_iter().collect();
+                match policy.decide(t.ip, t.class) {
+                    Decision::Probe => prober.probe(t.ip, names).await,
+                    Decision::SkipIpv6 => {
+                        crate::probe::skipped(t.ip, port, names, ProbeStatus::SkippedIpv6)
+                    }
+                    Decision::SkipPrivate => {
+                        crate::probe::skipped(t.ip, port, names, ProbeStatus::SkippedPrivate)
+                    }
+                    Decision::SkipBlocklist => {
+                        crate::probe::skipped(t.ip, port, names, ProbeStatus::SkippedBlocklist)
+                    }
+                }
+            }
+        })
+        .buffer_unordered(run.concurrency);
+    tokio::pin!(stream);
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    loop {
+        tokio::select! {
+            item = stream.next() => {
+                let Some(rec) = item else { break };
+                write_record(out, &rec).context("writing output")?;
+                let status = serde_json::to_value(rec.status)?
+                    .as_str()
+                    .unwrap_or("?")
+                    .to_string();
+                *counts.entry(status).or_default() += 1;
+                done += 1;
+                progress.tick(done, || probe_status_line(&counts));
+            }
+            _ = &mut ctrl_c, if !interrupted => {
+                interrupted = true;
+                progress.finish("interrupted: records of unfinished probes are not written");
+                break;
+            }
+        }
+    }
+    out.flush().context("writing output")?;
+    let duration = t0.elapsed().as_secs_f64();
+    let mut stage = run.settings.clone();
+    if let serde_json::Value::Object(m) = &mut stage {
+        m.insert(
+            "input_format".into(),
+            format!("{format:?}").to_lowercase().into(),
+        );
+        m.insert("targets".into(), total.into());
+        m.insert(
+            "probes_per_second".into(),
+            ((done as f64 / duration.max(1e-9)).round()).into(),
+        );
+    }
+    let meta = RunMeta {
+        tool: "mxinfer".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        command: "probe".into(),
+        args: run.args,
+        started_at,
+        finished_at: crate::util::now_rfc3339(),
+        duration_s: duration,
+        input: run.input,
+        input_counts: InputCounts {
+            lines: tcounts.lines,
+            blank: tcounts.blank,
+            comments: tcounts.comments,
+            header: 0,
+            accepted: tcounts.accepted,
+            duplicates: tcounts.duplicates,
+            rejected: tcounts.rejected,
+        },
+        status_counts: counts.clone(),
+        stage,
+        interrupted,
+    };
+    progress.finish(&format!(
+        "{} addresses in {:.1} s: {}",
+        done,
+        duration,
+        probe_status_line(&counts)
+    ));
+    Ok(ProbeOutcome { meta })
+}
+
+fn probe_status_line(counts: &BTreeMap<String, u64>) -> String {
+    counts
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}

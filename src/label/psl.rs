@@ -5,9 +5,8 @@
 //! wins, an exception beats everything. Rules are converted to ASCII (IDNA) at load time;
 //! lookups take lower-case ASCII names and return a slice of the name, so no allocation.
 //!
-//! Why not the `publicsuffix` crate the design card names (it stays in Cargo.toml, unused by
-//! this stage): the label stage looks up several names per domain over millions of domains,
-//! and this lookup borrows its answer from the name (no allocation); it also fixes the two
+//! Why not the `publicsuffix` crate the design card names (not a dependency): the label
+//! stage looks up several names per domain over millions of domains, and this lookup borrows its answer from the name (no allocation); it also fixes the two
 //! semantic choices below at one place, and the ICANN-only switch is a cut of the list text at
 //! load time. The official test vectors run against it (tests/psl_vectors.rs).
 //!

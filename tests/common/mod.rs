@@ -5,6 +5,7 @@
 //! A missing server fails the test with the install command; it never passes silently.
 #![allow(dead_code)]
 
+pub mod mta;
 pub mod schema;
 
 use std::io::Write;

@@ -244,3 +244,102 @@ pub struct Claim {
     pub domains: Vec<String>,
     pub domain_count: u64,
 }
+
+// ---------------------------------------------------------------------------------------------
+// Probe stage (README "mxinfer probe": output fields)
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpReply {
+    pub code: u16,
+    pub lines: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Certificate {
+    pub der: String,
+    pub sha256: String,
+    pub version: u8,
+    pub subject: String,
+    #[serde(default)]
+    pub subject_cn: Option<String>,
+    #[serde(default)]
+    pub san_dns: Vec<String>,
+    pub issuer: String,
+    pub serial: String,
+    pub not_before: String,
+    pub not_after: String,
+    pub key_type: String,
+    #[serde(default)]
+    pub key_bits: Option<u32>,
+    pub self_signed: bool,
+    pub is_ca: bool,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ChainVerdict {
+    pub trusted: bool,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub detail: Option<String>,
+    pub name_match: bool,
+    #[serde(default)]
+    pub matched_name: Option<String>,
+    pub checked_at: String,
+    pub roots: String,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct TlsInfo {
+    pub stack: String,
+    pub established: bool,
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub cipher: Option<String>,
+    #[serde(default)]
+    pub sni: Option<String>,
+    #[serde(default)]
+    pub chain: Vec<Certificate>,
+    #[serde(default)]
+    pub verdict: Option<ChainVerdict>,
+    #[serde(default)]
+    pub ehlo: Option<SmtpReply>,
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct HostProbe {
+    pub ip: String,
+    pub port: u16,
+    #[serde(default)]
+    pub names: Vec<String>,
+    pub status: String,
+    #[serde(default)]
+    pub step: Option<String>,
+    #[serde(default)]
+    pub error: Option<String>,
+    #[serde(default)]
+    pub flags: Vec<String>,
+    #[serde(default)]
+    pub banner: Option<SmtpReply>,
+    #[serde(default)]
+    pub ehlo: Option<SmtpReply>,
+    #[serde(default)]
+    pub capabilities: Vec<String>,
+    #[serde(default)]
+    pub starttls: Option<SmtpReply>,
+    #[serde(default)]
+    pub tls: Option<TlsInfo>,
+    #[serde(default)]
+    pub quit: Option<SmtpReply>,
+    pub started_at: String,
+    pub duration_ms: u64,
+}

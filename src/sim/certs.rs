@@ -1,0 +1,195 @@
+//! Certificates of the farm: a generated test CA (ECDSA P-256) and per-persona leaves.
+//!
+//! rcgen makes the v3 certificates. RSA keys and the X.509 v1 leaf (rcgen only writes v3)
+//! come from the openssl crate (feature `legacy-tls`); without it, RSA personas get ECDSA
+//! keys and the v1 persona is unavailable.
+
+use anyhow::Context;
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose,
+};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use serde::{Deserialize, Serialize};
+
+/// Which certificate a persona presents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CertKind {
+    /// Issued by the test CA for the persona's name (chain: leaf, CA).
+    Ca,
+    /// Issued by the test CA, but the server sends only the leaf.
+    LeafOnly,
+    /// Self-signed for the persona's name.
+    SelfSigned,
+    /// Issued by the test CA, expired in 2021.
+    Expired,
+    /// Issued by the test CA for another name.
+    WrongName,
+    /// Issued by the test CA with the name only in the subject CN (no subjectAltName).
+    CnOnly,
+    /// X.509 version 1 (no extensions), issued by the test CA.
+    V1,
+}
+
+/// The test CA: a root and an intermediate; leaves are issued by the intermediate and
+/// servers send leaf + intermediate (except the `leaf-only` kind).
+pub struct TestCa {
+    /// The root (what `--roots` gets).
+    pub cert_der: CertificateDer<'static>,
+    pub cert_pem: String,
+    /// The intermediate (what `--intermediates` gets to complete a leaf-only chain).
+    pub inter_der: CertificateDer<'static>,
+    pub inter_pem: String,
+    key: KeyPair,
+    params: CertificateParams,
+}
+
+/// A chain and its private key, ready for a TLS server.
+#[derive(Clone)]
+pub struct Identity {
+    pub chain: Vec<CertificateDer<'static>>,
+    pub key_pkcs8: Vec<u8>,
+}
+
+impl Identity {
+    pub fn key(&self) -> PrivateKeyDer<'static> {
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key_pkcs8.clone()))
+    }
+}
+
+impl TestCa {
+    pub fn generate() -> anyhow::Result<TestCa> {
+        let key = KeyPair::generate().context("CA key")?;
+        let mut params = CertificateParams::new(Vec::<String>::new())?;
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, "mxinfer farm test CA");
+        dn.push(DnType::OrganizationName, "mxinfer tests");
+        params.distinguished_name = dn;
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2045, 1, 1);
+        let root = params.self_signed(&key)?;
+        let ikey = KeyPair::generate().context("intermediate key")?;
+        let mut iparams = CertificateParams::new(Vec::<String>::new())?;
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, "mxinfer farm test intermediate");
+        dn.push(DnType::OrganizationName, "mxinfer tests");
+        iparams.distinguished_name = dn;
+        iparams.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        iparams.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        iparams.use_authority_key_identifier_extension = true;
+        iparams.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        iparams.not_after = rcgen::date_time_ymd(2045, 1, 1);
+        let issuer = Issuer::from_params(&params, &key);
+        let inter = iparams.signed_by(&ikey, &issuer)?;
+        Ok(TestCa {
+            cert_pem: root.pem(),
+            cert_der: root.der().clone(),
+            inter_pem: inter.pem(),
+            inter_der: inter.der().clone(),
+            key: ikey,
+            params: iparams,
+        })
+    }
+
+    /// A leaf for `name` of the given kind; `rsa` asks for an RSA 2048 key.
+    pub fn identity(&self, kind: CertKind, name: &str, rsa: bool) -> anyhow::Result<Identity> {
+        if kind == CertKind::V1 {
+            return self.v1_identity(name);
+        }
+        let key = leaf_key(rsa)?;
+        let (sans, cn) = match kind {
+            CertKind::WrongName => (
+                vec!["other-host.wrong.test".to_string()],
+                "other-host.wrong.test",
+            ),
+            CertKind::CnOnly => (Vec::new(), name),
+            _ => (vec![name.to_string()], name),
+        };
+        let mut params = CertificateParams::new(sans)?;
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, cn);
+        params.distinguished_name = dn;
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        params.use_authority_key_identifier_extension = true;
+        if kind == CertKind::Expired {
+            params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+            params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+        } else {
+            params.not_before = rcgen::date_time_ymd(2024, 1, 1);
+            params.not_after = rcgen::date_time_ymd(2044, 1, 1);
+        }
+        let cert = if kind == CertKind::SelfSigned {
+            params.self_signed(&key)?
+        } else {
+            let issuer = Issuer::from_params(&self.params, &self.key);
+            params.signed_by(&key, &issuer)?
+        };
+        let chain = match kind {
+            CertKind::SelfSigned | CertKind::LeafOnly => vec![cert.der().clone()],
+            _ => vec![cert.der().clone(), self.inter_der.clone()],
+        };
+        Ok(Identity {
+            chain,
+            key_pkcs8: key.serialize_der(),
+        })
+    }
+
+    #[cfg(not(feature = "legacy-tls"))]
+    fn v1_identity(&self, _name: &str) -> anyhow::Result<Identity> {
+        anyhow::bail!("the X.509 v1 persona needs the legacy-tls feature (openssl)")
+    }
+
+    /// An X.509 v1 leaf (no extensions) built with OpenSSL and signed by the CA key.
+    #[cfg(feature = "legacy-tls")]
+    fn v1_identity(&self, name: &str) -> anyhow::Result<Identity> {
+        use openssl::asn1::Asn1Time;
+        use openssl::bn::BigNum;
+        use openssl::ec::{EcGroup, EcKey};
+        use openssl::hash::MessageDigest;
+        use openssl::nid::Nid;
+        use openssl::pkey::PKey;
+        use openssl::x509::{X509, X509NameBuilder};
+        let ca_key = PKey::private_key_from_pem(self.key.serialize_pem().as_bytes())?;
+        let ca_cert = X509::from_der(&self.inter_der)?;
+        let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1)?;
+        let leaf_key = PKey::from_ec_key(EcKey::generate(&group)?)?;
+        let mut nb = X509NameBuilder::new()?;
+        nb.append_entry_by_nid(Nid::COMMONNAME, name)?;
+        let subject = nb.build();
+        let mut b = X509::builder()?;
+        b.set_version(0)?;
+        let serial = BigNum::from_u32(0x1001)?.to_asn1_integer()?;
+        b.set_serial_number(&serial)?;
+        b.set_subject_name(&subject)?;
+        b.set_issuer_name(ca_cert.subject_name())?;
+        b.set_pubkey(&leaf_key)?;
+        let nb = Asn1Time::from_unix(1_704_067_200)?; // 2024-01-01
+        b.set_not_before(&nb)?;
+        let na = Asn1Time::from_unix(2_335_219_200)?; // 2044-01-01
+        b.set_not_after(&na)?;
+        b.sign(&ca_key, MessageDigest::sha256())?;
+        let cert = b.build();
+        Ok(Identity {
+            chain: vec![CertificateDer::from(cert.to_der()?), self.inter_der.clone()],
+            key_pkcs8: leaf_key.private_key_to_pkcs8()?,
+        })
+    }
+}
+
+#[cfg(feature = "legacy-tls")]
+fn leaf_key(rsa: bool) -> anyhow::Result<KeyPair> {
+    if rsa {
+        let k = openssl::pkey::PKey::from_rsa(openssl::rsa::Rsa::generate(2048)?)?;
+        let pem = String::from_utf8(k.private_key_to_pem_pkcs8()?)?;
+        return Ok(KeyPair::from_pem(&pem)?);
+    }
+    Ok(KeyPair::generate()?)
+}
+
+#[cfg(not(feature = "legacy-tls"))]
+fn leaf_key(_rsa: bool) -> anyhow::Result<KeyPair> {
+    Ok(KeyPair::generate()?)
+}
