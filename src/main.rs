@@ -67,6 +67,7 @@ fn main() -> ExitCode {
 }
 
 async fn resolve(args: ResolveArgs, mode: mxinfer::progress::ProgressMode) -> anyhow::Result<u8> {
+    let concurrency = config::positive("--concurrency", args.concurrency, 100_000)?;
     let nameservers = if args.nameservers.is_empty() {
         config::system_nameservers()?
     } else {
@@ -80,8 +81,9 @@ async fn resolve(args: ResolveArgs, mode: mxinfer::progress::ProgressMode) -> an
         timeout: config::seconds("--timeout", args.timeout)?,
         attempts: config::positive("--attempts", args.attempts, 10)?,
         edns0: !args.no_edns,
+        // Each domain has at most a few queries in flight at a time.
+        max_in_flight: concurrency.saturating_mul(4),
     };
-    let concurrency = config::positive("--concurrency", args.concurrency, 100_000)?;
     let cache_size = config::positive("--cache-size", args.cache_size, 100_000_000)?;
     let meta_path: Option<PathBuf> = match (&args.meta, args.out.as_str()) {
         (Some(p), _) => Some(p.clone()),

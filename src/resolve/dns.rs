@@ -97,6 +97,9 @@ pub struct DnsSettings {
     pub attempts: usize,
     /// EDNS0 with a 1232-byte UDP payload; off gives classic 512-byte UDP answers.
     pub edns0: bool,
+    /// Queries that may be in flight at once on one multiplexed (TCP) connection; hickory
+    /// answers `Busy` past it (its default of 32 is far below a scan's concurrency).
+    pub max_in_flight: usize,
 }
 
 /// hickory-resolver based [`Dns`].
@@ -133,6 +136,10 @@ impl HickoryDns {
         opts.preserve_intermediates = true;
         opts.try_tcp_on_error = true;
         opts.recursion_desired = true;
+        opts.max_active_requests = settings.max_in_flight.max(32);
+        // With several name servers, ask one at a time (the next only on failure): a scan
+        // should not double its load on the servers.
+        opts.num_concurrent_reqs = 1;
         let resolver = builder.build()?;
         Ok(HickoryDns {
             resolver,
@@ -203,6 +210,12 @@ fn classify_error(e: &NetError, asked: &Name) -> Answer {
             )
         }
         NetError::Timeout => Answer::failed(LookupStatus::Timeout, "no answer in time"),
+        // Too many queries in flight in the client itself: not an answer about the name, so
+        // transient (the second pass asks again).
+        NetError::Busy => Answer::failed(
+            LookupStatus::Timeout,
+            "resolver busy: too many queries in flight",
+        ),
         other => {
             let text = other.to_string();
             // A pool whose servers all failed to answer surfaces as a generic error whose
