@@ -253,12 +253,13 @@ pub struct LabelOutcome {
     pub labeller: crate::label::Labeller,
 }
 
-/// Reads a JSON Lines file record by record; bad lines are reported through `tracing` and
-/// counted, blank lines skipped.
-fn read_jsonl<T: serde::de::DeserializeOwned>(
+/// Reads a JSON Lines file line by line: blank lines are skipped, every other line goes to
+/// `parse`; a line it cannot parse is reported through `tracing` with its file and line
+/// number and counted as rejected.
+fn for_each_json_line(
     path: &std::path::Path,
     counts: &mut InputCounts,
-    mut f: impl FnMut(T),
+    mut parse: impl FnMut(&[u8]) -> Result<(), serde_json::Error>,
 ) -> anyhow::Result<()> {
     use std::io::BufRead;
     let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
@@ -277,11 +278,8 @@ fn read_jsonl<T: serde::de::DeserializeOwned>(
             counts.blank += 1;
             continue;
         }
-        match serde_json::from_slice::<T>(&line) {
-            Ok(v) => {
-                counts.accepted += 1;
-                f(v)
-            }
+        match parse(&line) {
+            Ok(()) => counts.accepted += 1,
             Err(e) => {
                 counts.rejected += 1;
                 tracing::warn!("{}:{}: not a record: {e}", path.display(), counts.lines);
@@ -291,42 +289,27 @@ fn read_jsonl<T: serde::de::DeserializeOwned>(
     Ok(())
 }
 
+/// Reads a JSON Lines file of `T` records (see [`for_each_json_line`]).
+fn read_jsonl<T: serde::de::DeserializeOwned>(
+    path: &std::path::Path,
+    counts: &mut InputCounts,
+    mut f: impl FnMut(T),
+) -> anyhow::Result<()> {
+    for_each_json_line(path, counts, |line| {
+        serde_json::from_slice::<T>(line).map(&mut f)
+    })
+}
+
 /// Reads resolve records as the label stage's borrowed view (no copy of fields it does not
-/// use); bad lines are reported through `tracing` and counted.
+/// use); see [`for_each_json_line`].
 fn read_dns_views(
     path: &std::path::Path,
     counts: &mut InputCounts,
     mut f: impl FnMut(crate::record::DomainDnsView<'_>),
 ) -> anyhow::Result<()> {
-    use std::io::BufRead;
-    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let mut r = std::io::BufReader::with_capacity(1 << 20, file);
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        let n = r
-            .read_until(b'\n', &mut line)
-            .with_context(|| format!("reading {}", path.display()))?;
-        if n == 0 {
-            break;
-        }
-        counts.lines += 1;
-        if line.iter().all(u8::is_ascii_whitespace) {
-            counts.blank += 1;
-            continue;
-        }
-        match serde_json::from_slice::<crate::record::DomainDnsView<'_>>(&line) {
-            Ok(v) => {
-                counts.accepted += 1;
-                f(v)
-            }
-            Err(e) => {
-                counts.rejected += 1;
-                tracing::warn!("{}:{}: not a record: {e}", path.display(), counts.lines);
-            }
-        }
-    }
-    Ok(())
+    for_each_json_line(path, counts, |line| {
+        serde_json::from_slice::<crate::record::DomainDnsView<'_>>(line).map(&mut f)
+    })
 }
 
 /// Labels every domain of the resolve output from the probe evidence and writes one record
