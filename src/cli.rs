@@ -255,6 +255,9 @@ pub struct ReportArgs {
     /// Credit domains without SMTP evidence from their MX names (default: a status row).
     #[arg(long)]
     pub credit_no_smtp: bool,
+    /// Count this approach's results (default: the one each record was labelled with).
+    #[arg(long, value_enum)]
+    pub approach: Option<ApproachArg>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: ReportFormat,
     /// Output file; `-` for standard output.

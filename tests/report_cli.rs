@@ -93,6 +93,17 @@ fn report_shares_by_company_with_flagged_and_status_rows() {
     assert_eq!(r2.identified_domains, 9);
     assert!(r2.rows.iter().all(|x| x.name != "no-smtp-evidence"));
 
+    // --approach mx-only: the MX names only (vanity and VPS domains go to example.com).
+    let r4 = report(
+        &l,
+        &["--top", "0", "--approach", "mx-only", "--by", "provider"],
+    );
+    assert_eq!(r4.approach.as_deref(), Some("mx-only"));
+    assert!(r4.rows.iter().all(|x| x.kind != "flagged"));
+    let ex = r4.rows.iter().find(|x| x.name == "example.com").unwrap();
+    assert_eq!(ex.domains, 5, "hosted, cisco, spoof, disagree, vps");
+    assert!(r.approach.is_none());
+
     // --top 2: two credit rows, the rest in `other`.
     let r3 = report(&l, &["--top", "2"]);
     let kinds: Vec<&str> = r3.rows.iter().map(|x| x.kind.as_str()).collect();

@@ -4,8 +4,8 @@
 use super::eval::Evaluator;
 use super::render;
 use super::{Report, ReportOptions, ShareTally};
-use crate::cli::{EvalArgs, EvalFormat, ReportArgs, ReportFormat};
-use crate::record::{DomainLabel, Truth};
+use crate::cli::{ApproachArg, EvalArgs, EvalFormat, ReportArgs, ReportFormat};
+use crate::record::{Approach, DomainLabel, Truth};
 use anyhow::Context;
 use std::io::{BufRead, Write};
 use std::path::Path;
@@ -71,6 +71,12 @@ pub fn report_command(args: &ReportArgs) -> anyhow::Result<u8> {
         top: args.top,
         company: args.company.clone(),
         credit_no_smtp: args.credit_no_smtp,
+        approach: args.approach.map(|a| match a {
+            ApproachArg::Priority => Approach::Priority,
+            ApproachArg::MxOnly => Approach::MxOnly,
+            ApproachArg::Certificate => Approach::Certificate,
+            ApproachArg::Banner => Approach::Banner,
+        }),
     });
     let bad = read_records::<DomainLabel>(&args.labels, |l| t.add(&l))?;
     let r = t.finish();

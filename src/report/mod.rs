@@ -22,7 +22,7 @@ pub mod eval;
 pub mod files;
 pub mod render;
 
-use crate::record::{DomainLabel, ExchangerResult, LabelSource, LabelStatus};
+use crate::record::{Approach, DomainLabel, ExchangerResult, LabelSource, LabelStatus};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
@@ -46,6 +46,8 @@ pub struct ReportOptions {
     pub company: Option<String>,
     /// Credit `no-smtp-evidence` domains from their MX names instead of a status row.
     pub credit_no_smtp: bool,
+    /// Use this approach's result of every record instead of the record's chosen one.
+    pub approach: Option<Approach>,
 }
 
 impl Default for ReportOptions {
@@ -55,6 +57,7 @@ impl Default for ReportOptions {
             top: 20,
             company: None,
             credit_no_smtp: false,
+            approach: None,
         }
     }
 }
@@ -160,6 +163,9 @@ pub struct Report {
     pub statuses: BTreeMap<String, u64>,
     /// Whether `no-smtp-evidence` domains were credited from their MX names.
     pub credit_no_smtp: bool,
+    /// The approach whose results were counted (`--approach`); absent: each record's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approach: Option<Approach>,
     /// Credited weight per evidence source, over all credited domains.
     pub sources: SourceWeights,
     /// Credited weight of self-hosted IDs (the ID is the domain's own registered domain).
@@ -238,7 +244,9 @@ impl ShareTally {
     /// Adds one domain's label.
     pub fn add(&mut self, label: &DomainLabel) {
         self.domains += 1;
-        let res = label.approaches.get(label.approach);
+        let res = label
+            .approaches
+            .get(self.opts.approach.unwrap_or(label.approach));
         *self.statuses.entry(res.status).or_default() += 1;
         let credited = !res.providers.is_empty()
             && (res.status != LabelStatus::NoSmtpEvidence || self.opts.credit_no_smtp);
@@ -406,6 +414,7 @@ impl ShareTally {
                 })
                 .collect(),
             credit_no_smtp: self.opts.credit_no_smtp,
+            approach: self.opts.approach,
             sources: self.sources,
             self_hosted_weight: self.self_hosted,
             rows,

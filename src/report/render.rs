@@ -84,6 +84,9 @@ fn summary_lines(r: &Report) -> Vec<String> {
             num(r.self_hosted_weight)
         ),
     ];
+    if let Some(a) = r.approach {
+        v.push(format!("Approach counted: {}.", a.as_str()));
+    }
     if !r.credit_no_smtp {
         v.push(
             "Domains without SMTP evidence are not credited (row [no-smtp-evidence]).".to_string(),

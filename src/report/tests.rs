@@ -553,3 +553,21 @@ fn weight_tolerance_is_inclusive() {
     assert!(!same_providers(&[w("a", 1.0)], &[w("b", 1.0)]));
     assert!(same_providers(&[], &[]));
 }
+
+#[test]
+fn truth_records_parse_strictly() {
+    let t: Truth = serde_json::from_str(r#"{"domain":"n.example","classes":["null-mx"]}"#).unwrap();
+    assert!(t.providers.is_empty());
+    assert_eq!(t.classes, ["null-mx"]);
+    let line = r#"{"domain":"s.example","providers":[{"id":"google.com","company":"Google","weight":0.5},{"id":"pphosted.com","weight":0.5}],"classes":["split"],"note":"two providers"}"#;
+    let t: Truth = serde_json::from_str(line).unwrap();
+    assert_eq!(t.providers[1].company, None);
+    assert_eq!(serde_json::to_string(&t).unwrap(), line, "round trip");
+    assert!(serde_json::from_str::<Truth>(r#"{"domain":"x","provider":[]}"#).is_err());
+    assert!(
+        serde_json::from_str::<Truth>(r#"{"domain":"x","providers":[{"id":"a","w":1}]}"#).is_err()
+    );
+    for c in crate::record::TRUTH_CLASSES {
+        assert_eq!(c, c.to_ascii_lowercase());
+    }
+}

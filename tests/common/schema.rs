@@ -397,6 +397,8 @@ pub struct Report {
     pub identified_domains: u64,
     pub statuses: BTreeMap<String, u64>,
     pub credit_no_smtp: bool,
+    #[serde(default)]
+    pub approach: Option<String>,
     pub sources: ReportSources,
     pub self_hosted_weight: f64,
     pub rows: Vec<ReportRow>,
