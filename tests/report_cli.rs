@@ -222,6 +222,21 @@ fn eval_against_hand_written_truth() {
         ]
     );
     assert_eq!(e.misses_total["priority"], 2);
+    // By company, banner's outlook.com for the vanity MX is Microsoft too.
+    let company: Vec<(&str, u64)> = e
+        .approaches
+        .iter()
+        .map(|a| (a.approach.as_str(), a.company_correct))
+        .collect();
+    assert_eq!(
+        company,
+        [
+            ("mx-only", 9),
+            ("certificate", 10),
+            ("banner", 10),
+            ("priority", 10)
+        ]
+    );
     let class = |c: &str| e.classes.iter().find(|x| x.class == c).unwrap();
     let by = |c: &str, a: &str| {
         class(c)

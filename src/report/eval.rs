@@ -33,6 +33,11 @@ pub struct ApproachAccuracy {
     pub correct: u64,
     /// `correct / compared` (0 when nothing was compared).
     pub accuracy: f64,
+    /// Domains whose companies (the ID when it has none) match the truth's, weights within
+    /// the tolerance: forgives a different ID of the same company (`outlook.com` for
+    /// `mx.microsoft`).
+    pub company_correct: u64,
+    pub company_accuracy: f64,
 }
 
 /// Accuracy of every approach on the domains of one hard-case class.
@@ -174,6 +179,23 @@ pub fn same_providers(a: &[WeightedId], b: &[WeightedId]) -> bool {
         })
 }
 
+/// The weights summed per company (lower-cased; the ID when there is none).
+fn by_company(v: &[WeightedId]) -> Vec<WeightedId> {
+    let mut out: Vec<WeightedId> = Vec::new();
+    for w in v {
+        let id = company_name(w).to_lowercase();
+        match out.iter_mut().find(|x| x.id == id) {
+            Some(x) => x.weight += w.weight,
+            None => out.push(WeightedId {
+                id,
+                company: None,
+                weight: w.weight,
+            }),
+        }
+    }
+    out
+}
+
 fn company_name(w: &WeightedId) -> String {
     w.company.clone().unwrap_or_else(|| w.id.clone())
 }
@@ -194,7 +216,8 @@ pub struct Evaluator {
     only_in_labels: Vec<String>,
     compared: u64,
     correct: [u64; 4],
-    classes: BTreeMap<String, (u64, [u64; 4])>,
+    company_correct: [u64; 4],
+    classes: BTreeMap<String, (u64, [u64; 4], [u64; 4])>,
     confusion: BTreeMap<(usize, String, String), f64>,
     misses_total: [u64; 4],
     misses: Vec<Miss>,
@@ -229,6 +252,7 @@ impl Evaluator {
             only_in_labels: Vec::new(),
             compared: 0,
             correct: [0; 4],
+            company_correct: [0; 4],
             classes: BTreeMap::new(),
             confusion: BTreeMap::new(),
             misses_total: [0; 4],
@@ -250,12 +274,19 @@ impl Evaluator {
         };
         self.compared += 1;
         let want = truth_ids(t);
+        let want_co = by_company(&want);
         for c in &t.classes {
             self.classes.entry(c.clone()).or_default().0 += 1;
         }
         for (ai, a) in APPROACHES.iter().enumerate() {
             let res = l.approaches.get(*a);
             let got = inferred(res);
+            if same_providers(&by_company(&got), &want_co) {
+                self.company_correct[ai] += 1;
+                for c in &t.classes {
+                    self.classes.entry(c.clone()).or_default().2[ai] += 1;
+                }
+            }
             if same_providers(&got, &want) {
                 self.correct[ai] += 1;
                 for c in &t.classes {
@@ -319,7 +350,7 @@ impl Evaluator {
         only_in_truth.sort();
         let mut only_in_labels = self.only_in_labels;
         only_in_labels.sort();
-        let acc = |c: &[u64; 4], n: u64| -> Vec<ApproachAccuracy> {
+        let acc = |c: &[u64; 4], cc: &[u64; 4], n: u64| -> Vec<ApproachAccuracy> {
             APPROACHES
                 .iter()
                 .enumerate()
@@ -328,6 +359,8 @@ impl Evaluator {
                     compared: n,
                     correct: c[i],
                     accuracy: ratio(c[i], n),
+                    company_correct: cc[i],
+                    company_accuracy: ratio(cc[i], n),
                 })
                 .collect()
         };
@@ -364,14 +397,14 @@ impl Evaluator {
             only_in_truth,
             duplicate_labels: self.duplicate_labels,
             duplicate_truth: self.duplicate_truth,
-            approaches: acc(&self.correct, self.compared),
+            approaches: acc(&self.correct, &self.company_correct, self.compared),
             classes: self
                 .classes
                 .into_iter()
-                .map(|(class, (n, c))| ClassAccuracy {
+                .map(|(class, (n, c, cc))| ClassAccuracy {
                     class,
                     domains: n,
-                    approaches: acc(&c, n),
+                    approaches: acc(&c, &cc, n),
                 })
                 .collect(),
             confusion: conf,

@@ -421,6 +421,9 @@ pub fn eval_markdown(e: &Evaluation) -> String {
     let mut row = vec!["all".to_string(), e.compared.to_string()];
     row.extend(e.approaches.iter().map(|a| pct(a.accuracy)));
     cells.push(row);
+    let mut row = vec!["all, by company".to_string(), e.compared.to_string()];
+    row.extend(e.approaches.iter().map(|a| pct(a.company_accuracy)));
+    cells.push(row);
     for c in &e.classes {
         let mut row = vec![c.class.clone(), c.domains.to_string()];
         row.extend(c.approaches.iter().map(|a| pct(a.accuracy)));

@@ -415,6 +415,8 @@ pub struct EvalAccuracy {
     pub compared: u64,
     pub correct: u64,
     pub accuracy: f64,
+    pub company_correct: u64,
+    pub company_accuracy: f64,
 }
 
 #[derive(Debug, Deserialize)]
