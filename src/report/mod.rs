@@ -159,7 +159,7 @@ pub struct Report {
     pub domains: u64,
     /// Domains credited to some row (their weights sum to 1 each).
     pub identified_domains: u64,
-    /// Domains per label status (of the label's chosen approach), every status listed.
+    /// Domains per label status (of the approach counted), every status listed.
     pub statuses: BTreeMap<String, u64>,
     /// Whether `no-smtp-evidence` domains were credited from their MX names.
     pub credit_no_smtp: bool,
