@@ -26,6 +26,10 @@ pub enum Command {
     Label(LabelArgs),
     /// Probe every exchanger address on port 25: banner, EHLO, STARTTLS, certificate chain.
     Probe(ProbeArgs),
+    /// Market-share tables from label output, weighted by the split (no network).
+    Report(ReportArgs),
+    /// Accuracy of the four approaches against ground truth (no network).
+    Eval(EvalArgs),
     /// The simulated Internet (SMTP farm) used by tests and benchmarks.
     #[command(hide = true)]
     Sim(SimArgs),
@@ -224,4 +228,63 @@ pub struct FarmArgs {
     /// Worker threads of the farm's runtime.
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
+}
+
+/// Output formats of `mxinfer report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Md,
+    Json,
+    Html,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ReportArgs {
+    /// Label output (`mxinfer label`, JSON Lines).
+    pub labels: PathBuf,
+    /// Rows per company or per provider ID.
+    #[arg(long, value_enum, default_value = "company")]
+    pub by: crate::report::GroupBy,
+    /// Rows kept (the rest summed into one `other` row); 0 keeps all.
+    #[arg(long, default_value_t = 20)]
+    pub top: usize,
+    /// Also list the domains this company (or provider ID) hosts.
+    #[arg(long, value_name = "NAME")]
+    pub company: Option<String>,
+    /// Credit domains without SMTP evidence from their MX names (default: a status row).
+    #[arg(long)]
+    pub credit_no_smtp: bool,
+    /// Count this approach's results (default: the one each record was labelled with).
+    #[arg(long, value_enum)]
+    pub approach: Option<ApproachArg>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ReportFormat,
+    /// Output file; `-` for standard output.
+    #[arg(long, short, default_value = "-")]
+    pub out: String,
+}
+
+/// Output formats of `mxinfer eval`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EvalFormat {
+    Md,
+    Json,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct EvalArgs {
+    /// Label output (`mxinfer label`, JSON Lines).
+    pub labels: PathBuf,
+    /// Ground truth (JSON Lines of `record::Truth`).
+    #[arg(long)]
+    pub truth: PathBuf,
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: EvalFormat,
+    /// Misses listed per approach at most (all are counted).
+    #[arg(long, default_value_t = 1000)]
+    pub max_misses: usize,
+    /// Output file; `-` for standard output.
+    #[arg(long, short, default_value = "-")]
+    pub out: String,
 }

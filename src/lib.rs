@@ -23,6 +23,8 @@
 //!   address (sans-IO reply reader, dialogue with deadlines, rustls capture, chain verdict,
 //!   OpenSSL legacy fallback), planning of unique targets and skip rules.
 //! - [`sim`]: the simulated Internet for tests and benchmarks (the SMTP farm and its personas).
+//! - [`report`]: market shares by company or provider, a company's domains, and accuracy
+//!   of the four approaches against ground truth (Markdown, JSON, HTML with an SVG chart).
 //! - [`pipeline`]: the only module that connects stages.
 //! - [`progress`]: the single stderr reporter; the rest of the library never prints.
 //! - [`cli`], [`config`]: command-line definitions and validated settings with named defaults.
@@ -63,6 +65,7 @@ pub mod pipeline;
 pub mod probe;
 pub mod progress;
 pub mod record;
+pub mod report;
 pub mod resolve;
 pub mod sim;
 pub mod util;

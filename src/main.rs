@@ -27,6 +27,20 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    let pure = match &cli.command {
+        Command::Report(a) => Some(mxinfer::report::files::report_command(a)),
+        Command::Eval(a) => Some(mxinfer::report::files::eval_command(a)),
+        _ => None,
+    };
+    if let Some(r) = pure {
+        return match r {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => {
+                eprintln!("mxinfer: error: {e:#}");
+                ExitCode::from(1)
+            }
+        };
+    }
     if let Some(args) = label_args {
         // Pure computation: no async runtime needed.
         return match label(args, cli.progress) {
@@ -50,7 +64,9 @@ fn main() -> ExitCode {
     let result = rt.block_on(async {
         match cli.command {
             Command::Resolve(args) => resolve(args, cli.progress).await,
-            Command::Label(_) => unreachable!("handled above"),
+            Command::Label(_) | Command::Report(_) | Command::Eval(_) => {
+                unreachable!("handled above")
+            }
             Command::Probe(args) => probe(args, cli.progress).await,
             Command::Sim(args) => match args.command {
                 SimCommand::Farm(f) => sim_farm(f).await,

@@ -343,3 +343,154 @@ pub struct HostProbe {
     pub started_at: String,
     pub duration_ms: u64,
 }
+
+// `mxinfer report --format json`
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSources {
+    pub certificate: f64,
+    pub banner: f64,
+    pub mx: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportRow {
+    pub name: String,
+    pub kind: String,
+    pub domains: u64,
+    pub weight: f64,
+    pub share: f64,
+    #[serde(default)]
+    pub share_identified: Option<f64>,
+    #[serde(default)]
+    pub sources: Option<ReportSources>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportCompanyDomain {
+    pub domain: String,
+    pub weight: f64,
+    #[serde(default)]
+    pub flagged_weight: f64,
+    pub ids: Vec<String>,
+    pub sources: Vec<String>,
+    pub status: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportCompany {
+    pub company: String,
+    pub domains: u64,
+    pub weight: f64,
+    pub entries: Vec<ReportCompanyDomain>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    pub by: String,
+    pub domains: u64,
+    pub identified_domains: u64,
+    pub statuses: BTreeMap<String, u64>,
+    pub credit_no_smtp: bool,
+    #[serde(default)]
+    pub approach: Option<String>,
+    pub sources: ReportSources,
+    pub self_hosted_weight: f64,
+    pub rows: Vec<ReportRow>,
+    #[serde(default)]
+    pub company: Option<ReportCompany>,
+}
+
+// `mxinfer eval --format json`
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalAccuracy {
+    pub approach: String,
+    pub compared: u64,
+    pub correct: u64,
+    pub accuracy: f64,
+    pub company_correct: u64,
+    pub company_accuracy: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalClass {
+    pub class: String,
+    pub domains: u64,
+    pub approaches: Vec<EvalAccuracy>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalConfusion {
+    pub approach: String,
+    pub truth: String,
+    pub inferred: String,
+    pub weight: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalWeightedId {
+    pub id: String,
+    #[serde(default)]
+    pub company: Option<String>,
+    pub weight: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalMissExchanger {
+    pub name: String,
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub source: Option<String>,
+    pub trail: Vec<String>,
+    #[serde(default)]
+    pub flags: Vec<String>,
+    #[serde(default)]
+    pub suggestion: Option<String>,
+    #[serde(default)]
+    pub live: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalMiss {
+    pub approach: String,
+    pub domain: String,
+    #[serde(default)]
+    pub classes: Vec<String>,
+    pub truth: Vec<EvalWeightedId>,
+    pub inferred: Vec<EvalWeightedId>,
+    pub status: String,
+    #[serde(default)]
+    pub exchangers: Vec<EvalMissExchanger>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evaluation {
+    pub labels: u64,
+    pub truth: u64,
+    pub compared: u64,
+    pub only_in_labels: Vec<String>,
+    pub only_in_truth: Vec<String>,
+    pub duplicate_labels: Vec<String>,
+    pub duplicate_truth: Vec<String>,
+    pub approaches: Vec<EvalAccuracy>,
+    pub classes: Vec<EvalClass>,
+    pub confusion: Vec<EvalConfusion>,
+    pub misses_total: BTreeMap<String, u64>,
+    pub misses: Vec<EvalMiss>,
+}
