@@ -190,6 +190,21 @@ pub struct SimArgs {
 pub enum SimCommand {
     /// Run the SMTP farm on loopback addresses until interrupted.
     Farm(FarmArgs),
+    /// Generate a reproducible simulated world (zone, personas, pfx2as, ground truth).
+    World(WorldArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct WorldArgs {
+    /// Number of domains.
+    #[arg(long, default_value_t = 10_000)]
+    pub domains: u64,
+    /// Seed: the same seed gives byte-identical files.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output directory.
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args, Clone)]
