@@ -50,6 +50,7 @@ fn same_seed_gives_identical_files() {
         "ca.pem",
         "intermediate.pem",
         "world.json",
+        "psl.dat",
     ] {
         let x = std::fs::read(a.path().join(f)).unwrap();
         let y = std::fs::read(b.path().join(f)).unwrap();

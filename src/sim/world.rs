@@ -9,6 +9,9 @@
 //! - `pfx2as.txt`: CAIDA RouteViews pfx2as lines (prefix TAB length TAB AS) for the 127/8 blocks.
 //! - `truth.jsonl`: one [`Truth`] per domain, written from what the generator built.
 //! - `ca.pem`, `intermediate.pem`: the world's "public" CA ([`TestCa::from_seed`]).
+//! - `psl.dat`: the embedded Public Suffix List with the world's suffixes added to its ICANN
+//!   section: the labeller only takes provider IDs under listed suffixes, so label a world
+//!   with `--psl DIR/psl.dat` (self-hosted IDs such as `acme1.test` need it).
 //! - `world.json`: seed, size, port and file list.
 //!
 //! The provider facts (host names, IDs, ASNs, banner styles, certificate names) come from the
@@ -933,6 +936,20 @@ pub fn pfx2as() -> String {
     s
 }
 
+/// The embedded Public Suffix List plus the world's suffixes (in the ICANN section).
+pub fn psl() -> String {
+    let list = crate::label::psl::EMBEDDED;
+    let end = "// ===END ICANN DOMAINS===";
+    let add = format!(
+        "// mxinfer sim world suffixes (not real TLDs)\n{}\n\n",
+        SUFFIXES.join("\n")
+    );
+    match list.find(end) {
+        Some(i) => format!("{}{add}{}", &list[..i], &list[i..]),
+        None => format!("{list}\n{add}"),
+    }
+}
+
 /// Writes a world of `n` domains into `dir`.
 pub fn write_world(dir: &Path, n: u64, seed: u64) -> anyhow::Result<WorldSummary> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -959,6 +976,7 @@ pub fn write_world(dir: &Path, n: u64, seed: u64) -> anyhow::Result<WorldSummary
     p.flush()?;
     t.flush()?;
     std::fs::write(dir.join("pfx2as.txt"), pfx2as())?;
+    std::fs::write(dir.join("psl.dat"), psl())?;
     let ca = TestCa::from_seed(seed)?;
     std::fs::write(dir.join("ca.pem"), &ca.cert_pem)?;
     std::fs::write(dir.join("intermediate.pem"), &ca.inter_pem)?;
@@ -969,6 +987,7 @@ pub fn write_world(dir: &Path, n: u64, seed: u64) -> anyhow::Result<WorldSummary
         "truth.jsonl",
         "ca.pem",
         "intermediate.pem",
+        "psl.dat",
     ]
     .map(String::from)
     .to_vec();
@@ -1096,5 +1115,13 @@ mod tests {
             assert_eq!(l.split('\t').count(), 3, "{l}");
         }
         assert_eq!(provider_addr(GOOGLE, 0), Ipv4Addr::new(127, 160, 0, 1));
+    }
+
+    #[test]
+    fn the_world_psl_lists_its_suffixes() {
+        let psl = crate::label::psl::Psl::parse(&psl(), true).unwrap();
+        assert_eq!(psl.registered("mail.acme1.test"), Some("acme1.test"));
+        assert_eq!(psl.registered("mx.pine2.sim"), Some("pine2.sim"));
+        assert_eq!(psl.registered("aspmx.l.google.com"), Some("google.com"));
     }
 }
