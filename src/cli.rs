@@ -192,6 +192,23 @@ pub enum SimCommand {
     Farm(FarmArgs),
     /// Generate a reproducible simulated world (zone, personas, pfx2as, ground truth).
     World(WorldArgs),
+    /// Serve a world: its zone by an in-process DNS server and its personas by the farm.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ServeArgs {
+    /// A directory written by `sim world`.
+    pub dir: PathBuf,
+    /// UDP address of the DNS server (loopback).
+    #[arg(long, default_value = "127.0.0.53:5353")]
+    pub dns: std::net::SocketAddr,
+    /// Serve DNS only (no SMTP farm).
+    #[arg(long)]
+    pub no_farm: bool,
+    /// Worker threads of the farm's runtime.
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
 }
 
 #[derive(Debug, Args, Clone)]

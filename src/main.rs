@@ -64,6 +64,12 @@ fn main() -> ExitCode {
                     );
                     Ok(0)
                 }
+                SimCommand::Serve(a) => {
+                    let (_dns, _farm, msg) = mxinfer::sim::world::serve(&a)?;
+                    eprintln!("{msg}");
+                    tokio::signal::ctrl_c().await?;
+                    Ok(0)
+                }
             },
         }
     });

@@ -210,3 +210,54 @@ fn the_personas_start_in_the_farm_and_answer_the_prober() {
             .all(|c| !c.line.starts_with("MAIL") && !c.line.starts_with("RCPT"))
     );
 }
+
+fn resolve_all(dir: &Path, ns: &str, tag: &str) -> Vec<serde_json::Value> {
+    let domains: String = truth(dir).iter().map(|t| t.domain.clone() + "\n").collect();
+    let out = dir.join(format!("dns-{tag}.jsonl"));
+    let o = mxinfer(
+        &[
+            "resolve",
+            "-",
+            "--nameserver",
+            ns,
+            "--out",
+            out.to_str().unwrap(),
+            "--timeout",
+            "2",
+        ],
+        Some(domains.as_bytes()),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut v = read_jsonl(&out);
+    for r in &mut v {
+        r.as_object_mut().unwrap().remove("resolved_at");
+    }
+    v.sort_by_key(|r| r["domain"].as_str().unwrap().to_string());
+    v
+}
+
+#[test]
+fn the_in_process_dns_answers_like_nsd() {
+    common::require("nsd", "nsd");
+    let dir = tempfile::tempdir().unwrap();
+    world(dir.path(), 600, 21);
+    let zone = std::fs::read_to_string(dir.path().join("world.zone")).unwrap();
+    let nsd = start_nsd(&[(".", zone.clone())]);
+    let ours = mxinfer::sim::dns::DnsServer::start(
+        std::net::SocketAddr::new(common::loopback_addr(), 0),
+        mxinfer::sim::dns::ZoneDb::parse(&zone).unwrap(),
+    )
+    .unwrap();
+    let a = resolve_all(dir.path(), &nsd.ns(), "nsd");
+    let b = resolve_all(dir.path(), &ours.addr.to_string(), "sim");
+    assert_eq!(a.len(), 600);
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x, y);
+    }
+    let st = |s: &str| a.iter().filter(|r| r["status"] == s).count();
+    assert!(
+        st("ok") > 400 && st("null-mx") > 0,
+        "{:?}",
+        (st("ok"), st("null-mx"))
+    );
+}

@@ -3,5 +3,6 @@
 //! with ground truth ([`world`]).
 
 pub mod certs;
+pub mod dns;
 pub mod farm;
 pub mod world;

@@ -532,7 +532,7 @@ fn frontend_name(p: &Provider, n: u32) -> String {
 }
 
 /// Everything written while the world is generated.
-struct Writers<'a> {
+pub(crate) struct Writers<'a> {
     zone: &'a mut dyn Write,
     personas: &'a mut dyn Write,
     truth: &'a mut dyn Write,
@@ -1019,6 +1019,70 @@ pub fn world_seed(dir: &Path) -> anyhow::Result<u64> {
             .with_context(|| format!("reading {}/world.json", dir.display()))?,
     )?;
     Ok(s.seed)
+}
+
+/// `mxinfer sim serve`: the world's zone on `args.dns` and (unless `no_farm`) its loopback
+/// personas on [`WORLD_PORT`], leaves issued by the world's CA. IPv6-only exchangers outside
+/// ::1 are skipped (they need a network namespace with their prefix).
+pub fn serve(
+    args: &crate::cli::ServeArgs,
+) -> anyhow::Result<(super::dns::DnsServer, Option<super::farm::Farm>, String)> {
+    let zone = std::fs::read_to_string(args.dir.join("world.zone"))
+        .with_context(|| format!("reading {}/world.zone", args.dir.display()))?;
+    let dns = super::dns::DnsServer::start(args.dns, super::dns::ZoneDb::parse(&zone)?)?;
+    let mut msg = format!("sim serve: DNS (zone .) on udp {}", dns.addr);
+    let farm = if args.no_farm {
+        None
+    } else {
+        let hosts: Vec<_> = load_world_personas(&args.dir, None)?
+            .into_iter()
+            .filter_map(|p| match p.addr {
+                Some(a) if a.is_loopback() => Some((a, p, std::time::Duration::ZERO)),
+                _ => None,
+            })
+            .collect();
+        let n = hosts.len();
+        let ca = TestCa::from_seed(world_seed(&args.dir)?)?;
+        let farm = super::farm::Farm::start_with_ca(
+            super::farm::FarmSpec {
+                port: WORLD_PORT,
+                hosts,
+                keep_log: false,
+                log_file: None,
+                threads: args.threads,
+            },
+            ca,
+        )?;
+        msg.push_str(&format!(
+            "; SMTP farm: {n} addresses on port {} (roots: {}/ca.pem)",
+            farm.port,
+            args.dir.display()
+        ));
+        Some(farm)
+    };
+    Ok((dns, farm, msg))
+}
+
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+
+    pub(crate) fn writers<'a>(
+        z: &'a mut Vec<u8>,
+        p: &'a mut Vec<u8>,
+        t: &'a mut Vec<u8>,
+    ) -> Writers<'a> {
+        Writers {
+            zone: z,
+            personas: p,
+            truth: t,
+            first_persona: true,
+        }
+    }
+
+    pub(crate) fn generate(n: u64, seed: u64, w: &mut Writers) -> WorldSummary {
+        generate_into(n, seed, w).unwrap()
+    }
 }
 
 #[cfg(test)]
