@@ -675,7 +675,9 @@ fn generate_into(n: u64, seed: u64, w: &mut Writers) -> anyhow::Result<WorldSumm
                 );
             }
             Scenario::Split => {
-                provider_mx(GOOGLE, &d, &token, Some(10), &mut zone, &mut rng);
+                // One exchanger of each at equal preference: senders pick either at random,
+                // so each receives half (METHOD.md 8 weighs each primary exchanger 1/k).
+                let _ = writeln!(zone, "{d}.\tIN\tMX\t10 aspmx.l.google.com.");
                 provider_mx(MICROSOFT, &d, &token, Some(10), &mut zone, &mut rng);
                 providers.push(prov(GOOGLE, 0.5));
                 providers.push(prov(MICROSOFT, 0.5));
@@ -1168,6 +1170,31 @@ mod tests {
         assert!((0.07..0.126).contains(&want["Microsoft"]));
         assert!((0.018..0.353).contains(&want["GoDaddy"]));
         assert!(want[""] > 0.25, "a long tail of self-hosted domains");
+    }
+
+    #[test]
+    fn a_split_is_one_exchanger_of_each_provider_at_equal_preference() {
+        let (zone, _, truth, _) = gen_mem(3000, 17);
+        let mut mx: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for l in zone.lines() {
+            let f: Vec<&str> = l.split('\t').collect();
+            if f.len() == 4 && f[2] == "MX" {
+                mx.entry(f[0]).or_default().push(f[3]);
+            }
+        }
+        let mut n = 0;
+        for t in truth
+            .iter()
+            .filter(|t| t.classes.iter().any(|c| c == "split"))
+        {
+            let v = &mx[format!("{}.", t.domain).as_str()];
+            assert_eq!(v.len(), 2, "{v:?}");
+            assert!(
+                v[0] == "10 aspmx.l.google.com." && v[1].ends_with(".mail.protection.outlook.com.")
+            );
+            n += 1;
+        }
+        assert!(n > 20);
     }
 
     #[test]
