@@ -41,25 +41,31 @@ pub const SUFFIXES: [&str; 3] = ["example", "test", "sim"];
 
 /// One provider of the ground truth (mirrors the evaluator's `Truth` provider).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TruthProvider {
     /// Provider ID (registered domain of the operator's names; the domain itself when
     /// self-hosted).
     pub id: String,
-    /// Company; `None` for self-hosted and unknown operators.
+    /// Company; `None` (omitted) for self-hosted and unknown operators.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub company: Option<String>,
     pub weight: f64,
 }
 
-/// Ground truth of one domain (the record shape of `truth.jsonl`).
+/// Ground truth of one domain (the record shape of `truth.jsonl`; serialised exactly like
+/// main's `record::Truth`, which the integrator can substitute for this mirror).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Truth {
     pub domain: String,
     /// Who operates the servers that receive the domain's mail; empty when it takes no mail.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub providers: Vec<TruthProvider>,
     /// Hard-case classes (see [`CLASSES`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub classes: Vec<String>,
-    #[serde(default)]
-    pub note: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Every hard-case class the generator emits.
@@ -820,7 +826,7 @@ fn generate_into(n: u64, seed: u64, w: &mut Writers) -> anyhow::Result<WorldSumm
             domain: d,
             providers,
             classes: classes.iter().map(|s| s.to_string()).collect(),
-            note,
+            note: (!note.is_empty()).then_some(note),
         };
         serde_json::to_writer(&mut *w.truth, &t)?;
         w.truth.write_all(b"\n")?;
