@@ -194,6 +194,38 @@ pub struct SimArgs {
 pub enum SimCommand {
     /// Run the SMTP farm on loopback addresses until interrupted.
     Farm(FarmArgs),
+    /// Generate a reproducible simulated world (zone, personas, pfx2as, ground truth).
+    World(WorldArgs),
+    /// Serve a world: its zone by an in-process DNS server and its personas by the farm.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ServeArgs {
+    /// A directory written by `sim world`.
+    pub dir: PathBuf,
+    /// UDP address of the DNS server (loopback).
+    #[arg(long, default_value = "127.0.0.53:5353")]
+    pub dns: std::net::SocketAddr,
+    /// Serve DNS only (no SMTP farm).
+    #[arg(long)]
+    pub no_farm: bool,
+    /// Worker threads of the farm's runtime.
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct WorldArgs {
+    /// Number of domains.
+    #[arg(long, default_value_t = 10_000)]
+    pub domains: u64,
+    /// Seed: the same seed gives byte-identical files.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output directory.
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -70,6 +70,22 @@ fn main() -> ExitCode {
             Command::Probe(args) => probe(args, cli.progress).await,
             Command::Sim(args) => match args.command {
                 SimCommand::Farm(f) => sim_farm(f).await,
+                SimCommand::World(w) => {
+                    let s = mxinfer::sim::world::write_world(&w.out, w.domains, w.seed)?;
+                    eprintln!(
+                        "world: {} domains, {} personas in {}",
+                        s.domains,
+                        s.personas,
+                        w.out.display()
+                    );
+                    Ok(0)
+                }
+                SimCommand::Serve(a) => {
+                    let (_dns, _farm, msg) = mxinfer::sim::world::serve(&a)?;
+                    eprintln!("{msg}");
+                    tokio::signal::ctrl_c().await?;
+                    Ok(0)
+                }
             },
         }
     });

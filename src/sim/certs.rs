@@ -61,9 +61,24 @@ impl Identity {
 impl TestCa {
     pub fn generate() -> anyhow::Result<TestCa> {
         let key = KeyPair::generate().context("CA key")?;
+        let ikey = KeyPair::generate().context("intermediate key")?;
+        Self::build(key, ikey, "mxinfer farm test")
+    }
+
+    /// A CA derived from `seed` alone: Ed25519 keys from SHA-256 of the seed, fixed dates and
+    /// serials from the public keys, and Ed25519 signatures (deterministic), so the same seed
+    /// gives byte-identical root and intermediate PEM. Used by the simulated world, whose
+    /// generator writes the root and whose farm issues the leaves.
+    pub fn from_seed(seed: u64) -> anyhow::Result<TestCa> {
+        let key = ed25519_from_seed(seed, b"root")?;
+        let ikey = ed25519_from_seed(seed, b"intermediate")?;
+        Self::build(key, ikey, "mxinfer sim world public")
+    }
+
+    fn build(key: KeyPair, ikey: KeyPair, label: &str) -> anyhow::Result<TestCa> {
         let mut params = CertificateParams::new(Vec::<String>::new())?;
         let mut dn = DistinguishedName::new();
-        dn.push(DnType::CommonName, "mxinfer farm test CA");
+        dn.push(DnType::CommonName, format!("{label} CA"));
         dn.push(DnType::OrganizationName, "mxinfer tests");
         params.distinguished_name = dn;
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -71,10 +86,9 @@ impl TestCa {
         params.not_before = rcgen::date_time_ymd(2020, 1, 1);
         params.not_after = rcgen::date_time_ymd(2045, 1, 1);
         let root = params.self_signed(&key)?;
-        let ikey = KeyPair::generate().context("intermediate key")?;
         let mut iparams = CertificateParams::new(Vec::<String>::new())?;
         let mut dn = DistinguishedName::new();
-        dn.push(DnType::CommonName, "mxinfer farm test intermediate");
+        dn.push(DnType::CommonName, format!("{label} intermediate"));
         dn.push(DnType::OrganizationName, "mxinfer tests");
         iparams.distinguished_name = dn;
         iparams.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
@@ -96,6 +110,17 @@ impl TestCa {
 
     /// A leaf for `name` of the given kind; `rsa` asks for an RSA 2048 key.
     pub fn identity(&self, kind: CertKind, name: &str, rsa: bool) -> anyhow::Result<Identity> {
+        self.identity_names(kind, &[name.to_string()], rsa)
+    }
+
+    /// A leaf for `names` (the first is also the CN) of the given kind.
+    pub fn identity_names(
+        &self,
+        kind: CertKind,
+        names: &[String],
+        rsa: bool,
+    ) -> anyhow::Result<Identity> {
+        let name = names.first().map(String::as_str).unwrap_or("unnamed.test");
         if kind == CertKind::V1 {
             return self.v1_identity(name);
         }
@@ -106,7 +131,7 @@ impl TestCa {
                 "other-host.wrong.test",
             ),
             CertKind::CnOnly => (Vec::new(), name),
-            _ => (vec![name.to_string()], name),
+            _ => (names.to_vec(), name),
         };
         let mut params = CertificateParams::new(sans)?;
         let mut dn = DistinguishedName::new();
@@ -179,6 +204,21 @@ impl TestCa {
     }
 }
 
+/// An Ed25519 key pair whose secret is SHA-256(domain tag, seed).
+fn ed25519_from_seed(seed: u64, tag: &[u8]) -> anyhow::Result<KeyPair> {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(b"mxinfer-sim-ca/");
+    h.update(tag);
+    h.update(seed.to_be_bytes());
+    let secret = h.finalize();
+    // PKCS#8 v1 wrapping of an Ed25519 secret (RFC 8410).
+    let mut der = hex::decode("302e020100300506032b657004220420")?;
+    der.extend_from_slice(&secret);
+    KeyPair::from_pkcs8_der_and_sign_algo(&PrivatePkcs8KeyDer::from(der), &rcgen::PKCS_ED25519)
+        .context("Ed25519 key from seed")
+}
+
 #[cfg(feature = "legacy-tls")]
 fn leaf_key(rsa: bool) -> anyhow::Result<KeyPair> {
     if rsa {
@@ -192,4 +232,27 @@ fn leaf_key(rsa: bool) -> anyhow::Result<KeyPair> {
 #[cfg(not(feature = "legacy-tls"))]
 fn leaf_key(_rsa: bool) -> anyhow::Result<KeyPair> {
     Ok(KeyPair::generate()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeded_ca_is_reproducible_and_issues_multi_name_leaves() {
+        let a = TestCa::from_seed(7).unwrap();
+        let b = TestCa::from_seed(7).unwrap();
+        assert_eq!(a.cert_pem, b.cert_pem);
+        assert_eq!(a.inter_pem, b.inter_pem);
+        assert_ne!(a.cert_pem, TestCa::from_seed(8).unwrap().cert_pem);
+        let names = vec![
+            "mx.google.com".to_string(),
+            "*.aspmx.l.google.com".to_string(),
+        ];
+        let id = a.identity_names(CertKind::Ca, &names, false).unwrap();
+        assert_eq!(id.chain.len(), 2);
+        let (_, leaf) = x509_parser::parse_x509_certificate(&id.chain[0]).unwrap();
+        let san = leaf.subject_alternative_name().unwrap().unwrap();
+        assert_eq!(san.value.general_names.len(), 2);
+    }
 }

@@ -110,6 +110,12 @@ pub struct Persona {
     /// Free text for people.
     #[serde(default)]
     pub note: String,
+    /// Names on the certificate (first one also the CN); empty: [`Persona::host_name`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cert_names: Vec<String>,
+    /// The address this persona listens on (world files); built-in personas have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub addr: Option<IpAddr>,
 }
 
 fn default_cert() -> CertKind {
@@ -120,6 +126,15 @@ impl Persona {
     /// The exchanger name of the persona (the name on its certificate).
     pub fn host_name(&self) -> String {
         format!("{}.farm.test", self.name)
+    }
+
+    /// The names its certificate carries.
+    pub fn cert_names(&self) -> Vec<String> {
+        if self.cert_names.is_empty() {
+            vec![self.host_name()]
+        } else {
+            self.cert_names.clone()
+        }
     }
 }
 
@@ -239,7 +254,11 @@ fn openssl_tls10(id: &Identity) -> anyhow::Result<openssl::ssl::SslAcceptor> {
 impl Farm {
     /// Starts the farm on its own thread and runtime; returns once every address listens.
     pub fn start(spec: FarmSpec) -> anyhow::Result<Farm> {
-        let ca = TestCa::generate()?;
+        Farm::start_with_ca(spec, TestCa::generate()?)
+    }
+
+    /// As [`Farm::start`], with leaves issued by `ca` (e.g. a world's [`TestCa::from_seed`]).
+    pub fn start_with_ca(spec: FarmSpec, ca: TestCa) -> anyhow::Result<Farm> {
         let mut by_name: HashMap<String, Identity> = HashMap::new();
         let mut personas = HashMap::new();
         #[cfg(feature = "legacy-tls")]
@@ -250,7 +269,7 @@ impl Farm {
                 anyhow::bail!("the farm only listens on loopback addresses, not {ip}");
             }
             if !by_name.contains_key(&p.name) {
-                let id = ca.identity(p.cert, &p.host_name(), p.rsa)?;
+                let id = ca.identity_names(p.cert, &p.cert_names(), p.rsa)?;
                 configs.insert(p.name.clone(), rustls_config(&id)?);
                 #[cfg(feature = "legacy-tls")]
                 if p.tls == TlsStack::OpensslTls10 {

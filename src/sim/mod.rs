@@ -1,5 +1,8 @@
-//! The simulated Internet used by tests and benchmarks. For now: the SMTP farm
-//! ([`farm`]) with its personas (data/sim-personas.json) and certificates ([`certs`]).
+//! The simulated Internet used by tests and benchmarks: the SMTP farm ([`farm`]) with its
+//! personas (data/sim-personas.json) and certificates ([`certs`]), and the generated world
+//! with ground truth ([`world`]).
 
 pub mod certs;
+pub mod dns;
 pub mod farm;
+pub mod world;
