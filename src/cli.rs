@@ -33,6 +33,26 @@ pub enum Command {
     /// The simulated Internet (SMTP farm) used by tests and benchmarks.
     #[command(hide = true)]
     Sim(SimArgs),
+    /// Generate a world, serve it on loopback, run resolve, probe and label against it, and
+    /// print the share table and the accuracy against its ground truth.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct DemoArgs {
+    /// Domains of the generated world.
+    #[arg(long, default_value_t = 2000)]
+    pub domains: u64,
+    /// Seed of the world (the same seed gives the same world).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Directory for the world, the stage outputs and the reports (kept); default: a
+    /// temporary directory, removed at the end unless --keep.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Keep the temporary directory.
+    #[arg(long)]
+    pub keep: bool,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -57,7 +57,9 @@
 //! ```
 
 pub mod cli;
+pub mod commands;
 pub mod config;
+pub mod demo;
 pub mod enrich;
 pub mod input;
 pub mod label;
