@@ -1,6 +1,7 @@
 //! The stage commands (`resolve`, `probe`, `label`): arguments validated into settings, one
 //! run through [`crate::pipeline`], the metadata written, the exit code. Shared by the
-//! subcommands and by `demo`, so each stage is set up in one place.
+//! subcommands and by `demo`, so each stage is set up in one place. `argv` is the command
+//! line recorded in the run metadata.
 
 use crate::cli::{ApproachArg, LabelArgs, ProbeArgs, ResolveArgs};
 use crate::config;
@@ -12,7 +13,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// `mxinfer resolve`: settings from the arguments, the run, its metadata; the exit code.
-pub async fn resolve(args: ResolveArgs, mode: ProgressMode) -> anyhow::Result<u8> {
+pub async fn resolve(
+    args: ResolveArgs,
+    argv: Vec<String>,
+    mode: ProgressMode,
+) -> anyhow::Result<u8> {
     let concurrency = config::positive("--concurrency", args.concurrency, 100_000)?;
     let nameservers = if args.nameservers.is_empty() {
         config::system_nameservers()?
@@ -47,7 +52,7 @@ pub async fn resolve(args: ResolveArgs, mode: ProgressMode) -> anyhow::Result<u8
     let run = ResolveRun {
         input: args.file.clone(),
         concurrency,
-        args: std::env::args().collect(),
+        args: argv,
         settings: serde_json::json!({
             "nameservers": settings.nameservers.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
             "timeout_s": args.timeout,
@@ -76,7 +81,7 @@ pub async fn resolve(args: ResolveArgs, mode: ProgressMode) -> anyhow::Result<u8
 }
 
 /// `mxinfer label`: settings from the arguments, the run, its metadata; the exit code.
-pub fn label(args: LabelArgs, mode: ProgressMode) -> anyhow::Result<u8> {
+pub fn label(args: LabelArgs, argv: Vec<String>, mode: ProgressMode) -> anyhow::Result<u8> {
     use crate::record::Approach;
     let meta_path: Option<PathBuf> = match (&args.meta, args.out.as_str()) {
         (Some(p), _) => Some(p.clone()),
@@ -104,7 +109,7 @@ pub fn label(args: LabelArgs, mode: ProgressMode) -> anyhow::Result<u8> {
             approach,
         },
         claims: args.claims,
-        args: std::env::args().collect(),
+        args: argv,
     };
     let mut out = pipeline::open_output(&args.out)?;
     let progress = Arc::new(Progress::new(mode, "label"));
@@ -121,7 +126,12 @@ pub fn label(args: LabelArgs, mode: ProgressMode) -> anyhow::Result<u8> {
 
 /// `mxinfer probe`: settings from the arguments, the run, its metadata; the exit code.
 /// `loopback_only` refuses every address outside 127.0.0.0/8 and ::1 (tests, the demo).
-pub async fn probe(args: ProbeArgs, mode: ProgressMode, loopback_only: bool) -> anyhow::Result<u8> {
+pub async fn probe(
+    args: ProbeArgs,
+    argv: Vec<String>,
+    mode: ProgressMode,
+    loopback_only: bool,
+) -> anyhow::Result<u8> {
     use crate::probe::plan::{DEFAULT_BLOCKLIST, Policy, parse_cidr_list};
     use crate::probe::reply::Limits;
     use crate::probe::session::{ProbeSettings, Prober};
@@ -211,7 +221,7 @@ pub async fn probe(args: ProbeArgs, mode: ProgressMode, loopback_only: bool) -> 
         format: args.input_format,
         concurrency,
         policy,
-        args: std::env::args().collect(),
+        args: argv,
         settings: run_settings,
     };
     let outcome = pipeline::run_probe(run, prober, &mut *out, progress).await?;

@@ -30,11 +30,12 @@ pub struct DemoOutcome {
 }
 
 /// A stage's arguments parsed by the command line's own definitions (so defaults and checks
-/// are the subcommand's).
-fn parse(argv: &[&str]) -> anyhow::Result<Command> {
-    Ok(Cli::try_parse_from(argv)
+/// are the subcommand's), with the command line for its metadata.
+fn parse(argv: &[&str]) -> anyhow::Result<(Command, Vec<String>)> {
+    let cmd = Cli::try_parse_from(argv)
         .with_context(|| format!("demo: arguments {argv:?}"))?
-        .command)
+        .command;
+    Ok((cmd, argv.iter().map(|s| s.to_string()).collect()))
 }
 
 fn stage_ok(name: &str, code: u8) -> anyhow::Result<()> {
@@ -114,7 +115,7 @@ async fn run_in(
     let (pfx2as, psl) = (dir.join("pfx2as.txt"), dir.join("psl.dat"));
 
     let t = Instant::now();
-    let Command::Resolve(r) = parse(&[
+    let (Command::Resolve(r), argv) = parse(&[
         "mxinfer",
         "resolve",
         s(&domains)?,
@@ -128,11 +129,11 @@ async fn run_in(
     else {
         unreachable!("parsed as resolve")
     };
-    stage_ok("resolve", crate::commands::resolve(r, mode).await?)?;
+    stage_ok("resolve", crate::commands::resolve(r, argv, mode).await?)?;
     let t_resolve = t.elapsed().as_secs_f64();
 
     let t = Instant::now();
-    let Command::Probe(p) = parse(&[
+    let (Command::Probe(p), argv) = parse(&[
         "mxinfer",
         "probe",
         s(&dns_out)?,
@@ -152,13 +153,13 @@ async fn run_in(
     else {
         unreachable!("parsed as probe")
     };
-    stage_ok("probe", crate::commands::probe(p, mode, true).await?)?;
+    stage_ok("probe", crate::commands::probe(p, argv, mode, true).await?)?;
     let t_probe = t.elapsed().as_secs_f64();
     drop(farm);
     drop(dns);
 
     let t = Instant::now();
-    let Command::Label(l) = parse(&[
+    let (Command::Label(l), argv) = parse(&[
         "mxinfer",
         "label",
         "--dns",
@@ -177,7 +178,7 @@ async fn run_in(
     else {
         unreachable!("parsed as label")
     };
-    stage_ok("label", crate::commands::label(l, mode)?)?;
+    stage_ok("label", crate::commands::label(l, argv, mode)?)?;
     let t_label = t.elapsed().as_secs_f64();
 
     let mut tally = ShareTally::new(ReportOptions::default());

@@ -37,7 +37,7 @@ fn main() -> ExitCode {
     }
     if let Some(args) = label_args {
         // Pure computation: no async runtime needed.
-        return match commands::label(args, cli.progress) {
+        return match commands::label(args, std::env::args().collect(), cli.progress) {
             Ok(code) => ExitCode::from(code),
             Err(e) => {
                 eprintln!("mxinfer: error: {e:#}");
@@ -57,14 +57,22 @@ fn main() -> ExitCode {
     };
     let result = rt.block_on(async {
         match cli.command {
-            Command::Resolve(args) => commands::resolve(args, cli.progress).await,
+            Command::Resolve(args) => {
+                commands::resolve(args, std::env::args().collect(), cli.progress).await
+            }
             Command::Label(_) | Command::Report(_) | Command::Eval(_) => {
                 unreachable!("handled above")
             }
             Command::Probe(args) => {
                 let loopback_only =
                     std::env::var_os("MXINFER_LOOPBACK_ONLY").is_some_and(|v| v == "1");
-                commands::probe(args, cli.progress, loopback_only).await
+                commands::probe(
+                    args,
+                    std::env::args().collect(),
+                    cli.progress,
+                    loopback_only,
+                )
+                .await
             }
             Command::Demo(args) => {
                 let o = mxinfer::demo::run(&args, cli.progress).await?;
