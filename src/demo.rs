@@ -9,7 +9,7 @@
 use crate::cli::{Cli, Command, DemoArgs, ServeArgs};
 use crate::progress::ProgressMode;
 use crate::record::{DomainLabel, Truth};
-use crate::report::eval::{APPROACHES, Evaluation, Evaluator};
+use crate::report::eval::{Evaluation, Evaluator};
 use crate::report::files::{read_records, write_report_dir};
 use crate::report::{Report, ReportOptions, ShareTally, render};
 use anyhow::{Context, bail};
@@ -220,45 +220,11 @@ async fn run_in(
 /// a header line `accuracy  domains  mx-only  certificate  banner  priority`, then one line
 /// per row with percentages.
 pub fn accuracy_text(e: &Evaluation) -> String {
-    let mut cells: Vec<Vec<String>> = Vec::new();
-    let mut h = vec!["accuracy".to_string(), "domains".to_string()];
-    h.extend(APPROACHES.iter().map(|a| a.as_str().to_string()));
-    cells.push(h);
-    let pct = |x: f64| format!("{:.1}%", 100.0 * x);
-    let mut row = vec!["all".to_string(), e.compared.to_string()];
-    row.extend(e.approaches.iter().map(|a| pct(a.accuracy)));
-    cells.push(row);
-    let mut row = vec!["all (by company)".to_string(), e.compared.to_string()];
-    row.extend(e.approaches.iter().map(|a| pct(a.company_accuracy)));
-    cells.push(row);
-    for c in &e.classes {
-        let mut row = vec![c.class.clone(), c.domains.to_string()];
-        row.extend(c.approaches.iter().map(|a| pct(a.accuracy)));
-        cells.push(row);
-    }
-    let widths: Vec<usize> = (0..cells[0].len())
-        .map(|i| {
-            cells
-                .iter()
-                .map(|r| r[i].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
+    let cells = crate::report::render::accuracy_cells(e, "accuracy", 1);
     let mut s = format!(
         "Accuracy against the ground truth ({} of {} label records compared; correct = the weighted provider IDs equal the truth's, weights within 0.01):\n\n",
         e.compared, e.labels
     );
-    for r in &cells {
-        let mut line = String::new();
-        for (i, c) in r.iter().enumerate() {
-            if i == 0 {
-                let _ = write!(line, "{c:<w$}", w = widths[i]);
-            } else {
-                let _ = write!(line, "  {c:>w$}", w = widths[i]);
-            }
-        }
-        let _ = writeln!(s, "{}", line.trim_end());
-    }
+    s.push_str(&crate::report::render::text_table(&cells));
     s
 }

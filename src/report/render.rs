@@ -96,23 +96,21 @@ fn summary_lines(r: &Report) -> Vec<String> {
 }
 
 /// A plain-text table for a terminal.
-pub fn report_text(r: &Report) -> String {
-    let cells = share_cells(r);
-    let widths: Vec<usize> = (0..cells[0].len())
+/// Cells as aligned plain text: the first column left-aligned, the others right-aligned,
+/// two spaces between columns.
+pub fn text_table(cells: &[Vec<String>]) -> String {
+    let n = cells.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..n)
         .map(|i| {
             cells
                 .iter()
-                .map(|row| row[i].chars().count())
+                .map(|row| row.get(i).map_or(0, |c| c.chars().count()))
                 .max()
                 .unwrap_or(0)
         })
         .collect();
     let mut s = String::new();
-    for l in summary_lines(r) {
-        let _ = writeln!(s, "{l}");
-    }
-    s.push('\n');
-    for row in &cells {
+    for row in cells {
         let mut line = String::new();
         for (i, c) in row.iter().enumerate() {
             if i == 0 {
@@ -123,6 +121,70 @@ pub fn report_text(r: &Report) -> String {
         }
         let _ = writeln!(s, "{}", line.trim_end());
     }
+    s
+}
+
+/// The table of a company's domains (Markdown and HTML).
+fn company_cells(c: &super::CompanyListing) -> Vec<Vec<String>> {
+    let mut cells = vec![
+        [
+            "domain",
+            "weight",
+            "flagged weight",
+            "IDs",
+            "sources",
+            "status",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect::<Vec<_>>(),
+    ];
+    for e in &c.entries {
+        cells.push(vec![
+            e.domain.clone(),
+            num(e.weight),
+            num(e.flagged_weight),
+            e.ids.join(", "),
+            sources(&e.sources),
+            e.status.as_str().to_string(),
+        ]);
+    }
+    cells
+}
+
+/// The accuracy table: a header (`first`, domains, the four approaches), then all domains,
+/// all domains judged by company, and one row per hard-case class.
+/// Percentages have `decimals` digits after the point.
+pub fn accuracy_cells(e: &Evaluation, first: &str, decimals: usize) -> Vec<Vec<String>> {
+    let pct = |x: f64| format!("{:.decimals$}%", 100.0 * x);
+    let mut h = vec![first.to_string(), "domains".to_string()];
+    h.extend(
+        super::eval::APPROACHES
+            .iter()
+            .map(|a| a.as_str().to_string()),
+    );
+    let mut cells = vec![h];
+    let mut row = vec!["all".to_string(), e.compared.to_string()];
+    row.extend(e.approaches.iter().map(|a| pct(a.accuracy)));
+    cells.push(row);
+    let mut row = vec!["all (by company)".to_string(), e.compared.to_string()];
+    row.extend(e.approaches.iter().map(|a| pct(a.company_accuracy)));
+    cells.push(row);
+    for c in &e.classes {
+        let mut row = vec![c.class.clone(), c.domains.to_string()];
+        row.extend(c.approaches.iter().map(|a| pct(a.accuracy)));
+        cells.push(row);
+    }
+    cells
+}
+
+pub fn report_text(r: &Report) -> String {
+    let mut s = String::new();
+    for l in summary_lines(r) {
+        let _ = writeln!(s, "{l}");
+    }
+    s.push('\n');
+    s.push_str(&text_table(&share_cells(r)));
     if let Some(c) = &r.company {
         let _ = writeln!(
             s,
@@ -206,30 +268,7 @@ pub fn report_markdown(r: &Report) -> String {
             c.domains,
             num(c.weight)
         );
-        let mut cells = vec![
-            [
-                "domain",
-                "weight",
-                "flagged weight",
-                "IDs",
-                "sources",
-                "status",
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect::<Vec<_>>(),
-        ];
-        for e in &c.entries {
-            cells.push(vec![
-                e.domain.clone(),
-                num(e.weight),
-                num(e.flagged_weight),
-                e.ids.join(", "),
-                sources(&e.sources),
-                e.status.as_str().to_string(),
-            ]);
-        }
-        s.push_str(&md_table(&cells));
+        s.push_str(&md_table(&company_cells(c)));
     }
     s
 }
@@ -365,30 +404,7 @@ pub fn report_html(r: &Report) -> String {
             c.domains,
             num(c.weight)
         );
-        let mut cells = vec![
-            [
-                "domain",
-                "weight",
-                "flagged weight",
-                "IDs",
-                "sources",
-                "status",
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect::<Vec<_>>(),
-        ];
-        for e in &c.entries {
-            cells.push(vec![
-                e.domain.clone(),
-                num(e.weight),
-                num(e.flagged_weight),
-                e.ids.join(", "),
-                sources(&e.sources),
-                e.status.as_str().to_string(),
-            ]);
-        }
-        s.push_str(&html_table(&cells));
+        s.push_str(&html_table(&company_cells(c)));
     }
     s.push_str("</body>\n</html>\n");
     s
@@ -408,27 +424,7 @@ pub fn eval_markdown(e: &Evaluation) -> String {
         e.duplicate_labels.len(),
         e.duplicate_truth.len()
     );
-    let header = |first: &str| {
-        let mut h = vec![first.to_string(), "domains".to_string()];
-        h.extend(
-            super::eval::APPROACHES
-                .iter()
-                .map(|a| a.as_str().to_string()),
-        );
-        h
-    };
-    let mut cells = vec![header("")];
-    let mut row = vec!["all".to_string(), e.compared.to_string()];
-    row.extend(e.approaches.iter().map(|a| pct(a.accuracy)));
-    cells.push(row);
-    let mut row = vec!["all, by company".to_string(), e.compared.to_string()];
-    row.extend(e.approaches.iter().map(|a| pct(a.company_accuracy)));
-    cells.push(row);
-    for c in &e.classes {
-        let mut row = vec![c.class.clone(), c.domains.to_string()];
-        row.extend(c.approaches.iter().map(|a| pct(a.accuracy)));
-        cells.push(row);
-    }
+    let cells = accuracy_cells(e, "", 2);
     s.push_str(&md_table(&cells));
     s.push_str("\n## Confusion by company (errors only)\n\n");
     let mut cells = vec![
