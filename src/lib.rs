@@ -26,6 +26,8 @@
 //! - [`report`]: market shares by company or provider, a company's domains, and accuracy
 //!   of the four approaches against ground truth (Markdown, JSON, HTML with an SVG chart).
 //! - [`pipeline`]: the only module that connects stages.
+//! - [`run`]: `mxinfer run`, resolve and probe streaming into each other, then label,
+//!   report and `run.json`, with `--resume`.
 //! - [`progress`]: the single stderr reporter; the rest of the library never prints.
 //! - [`cli`], [`config`]: command-line definitions and validated settings with named defaults.
 //!
@@ -69,5 +71,6 @@ pub mod progress;
 pub mod record;
 pub mod report;
 pub mod resolve;
+pub mod run;
 pub mod sim;
 pub mod util;

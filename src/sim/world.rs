@@ -998,7 +998,7 @@ pub fn serve(
     let zone = std::fs::read_to_string(args.dir.join("world.zone"))
         .with_context(|| format!("reading {}/world.zone", args.dir.display()))?;
     let dns = super::dns::DnsServer::start(args.dns, super::dns::ZoneDb::parse(&zone)?)?;
-    let mut msg = format!("sim serve: DNS (zone .) on udp {}", dns.addr);
+    let mut msg = format!("sim serve: DNS (zone .) on udp and tcp {}", dns.addr);
     let farm = if args.no_farm {
         None
     } else {
@@ -1016,7 +1016,7 @@ pub fn serve(
                 port: args.port,
                 hosts,
                 keep_log: false,
-                log_file: None,
+                log_file: args.command_log.clone(),
                 threads: args.threads,
             },
             ca,
