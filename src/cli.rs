@@ -289,9 +289,34 @@ pub struct ServeArgs {
     /// Log every SMTP command the farm receives (address, tab, command) to this file.
     #[arg(long, value_name = "FILE")]
     pub command_log: Option<PathBuf>,
+    /// Serve the farm only (the zone elsewhere, e.g. loaded into NSD).
+    #[arg(long, conflicts_with = "no_farm")]
+    pub no_dns: bool,
+    /// Serve only the personas whose position in personas.json is I modulo N (`I/N`): a
+    /// large world's farm split over processes, each under the open-files limit.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<(usize, usize)>,
     /// Worker threads of the farm's runtime.
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
+}
+
+fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let (i, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("{s:?}: expected I/N, e.g. 0/4"))?;
+    let (i, n): (usize, usize) = (
+        i.trim()
+            .parse()
+            .map_err(|_| format!("{s:?}: I is not a number"))?,
+        n.trim()
+            .parse()
+            .map_err(|_| format!("{s:?}: N is not a number"))?,
+    );
+    if n == 0 || i >= n {
+        return Err(format!("{s:?}: expected 0 <= I < N"));
+    }
+    Ok((i, n))
 }
 
 #[derive(Debug, Args, Clone)]

@@ -77,9 +77,15 @@ async fn run_in(args: &DemoArgs, mode: ProgressMode, dir: &Path) -> anyhow::Resu
         // A free port, so the demo runs beside another served world.
         port: 0,
         command_log: None,
+        no_dns: false,
+        shard: None,
         threads: 2,
     })?;
-    let ns = dns.addr.to_string();
+    let ns = dns
+        .as_ref()
+        .context("demo: the world's DNS did not start")?
+        .addr
+        .to_string();
     let port = farm.as_ref().map_or(world.port, |f| f.port).to_string();
     let (ca, pfx2as, psl, truth) = (
         dir.join("ca.pem"),

@@ -53,10 +53,12 @@ fn serve(dir: &Path, command_log: Option<PathBuf>) -> (DnsServer, Farm) {
         no_farm: false,
         port: 0,
         command_log,
+        no_dns: false,
+        shard: None,
         threads: 2,
     })
     .unwrap();
-    (dns, farm.unwrap())
+    (dns.unwrap(), farm.unwrap())
 }
 
 /// The arguments of `mxinfer run` over the world in `w` into `out`.

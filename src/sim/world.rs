@@ -989,22 +989,35 @@ pub fn world_seed(dir: &Path) -> anyhow::Result<u64> {
     Ok(s.seed)
 }
 
-/// `mxinfer sim serve`: the world's zone on `args.dns` and (unless `no_farm`) its loopback
-/// personas on `args.port` ([`WORLD_PORT`] by default), leaves issued by the world's CA. IPv6-only exchangers outside
-/// ::1 are skipped (they need a network namespace with their prefix).
+/// `mxinfer sim serve`: the world's zone on `args.dns` (unless `no_dns`) and (unless
+/// `no_farm`) its loopback personas (all, or one `shard`) on `args.port` ([`WORLD_PORT`] by
+/// default), leaves issued by the world's CA. IPv6-only exchangers outside ::1 are skipped
+/// (they need a network namespace with their prefix).
 pub fn serve(
     args: &crate::cli::ServeArgs,
-) -> anyhow::Result<(super::dns::DnsServer, Option<super::farm::Farm>, String)> {
-    let zone = std::fs::read_to_string(args.dir.join("world.zone"))
-        .with_context(|| format!("reading {}/world.zone", args.dir.display()))?;
-    let dns = super::dns::DnsServer::start(args.dns, super::dns::ZoneDb::parse(&zone)?)?;
-    let mut msg = format!("sim serve: DNS (zone .) on udp and tcp {}", dns.addr);
+) -> anyhow::Result<(
+    Option<super::dns::DnsServer>,
+    Option<super::farm::Farm>,
+    String,
+)> {
+    let mut msg = String::from("sim serve:");
+    let dns = if args.no_dns {
+        None
+    } else {
+        let zone = std::fs::read_to_string(args.dir.join("world.zone"))
+            .with_context(|| format!("reading {}/world.zone", args.dir.display()))?;
+        let dns = super::dns::DnsServer::start(args.dns, super::dns::ZoneDb::parse(&zone)?)?;
+        msg.push_str(&format!(" DNS (zone .) on udp and tcp {};", dns.addr));
+        Some(dns)
+    };
     let farm = if args.no_farm {
         None
     } else {
         let hosts: Vec<_> = load_world_personas(&args.dir, None)?
             .into_iter()
-            .filter_map(|p| match p.addr {
+            .enumerate()
+            .filter(|(i, _)| args.shard.is_none_or(|(k, n)| i % n == k))
+            .filter_map(|(_, p)| match p.addr {
                 Some(a) if a.is_loopback() => Some((a, p, std::time::Duration::ZERO)),
                 _ => None,
             })
@@ -1022,7 +1035,10 @@ pub fn serve(
             ca,
         )?;
         msg.push_str(&format!(
-            "; SMTP farm: {n} addresses on port {} (roots: {}/ca.pem)",
+            " SMTP farm: {n} addresses{} on port {} (roots: {}/ca.pem)",
+            args.shard
+                .map(|(k, n)| format!(" (shard {k}/{n})"))
+                .unwrap_or_default(),
             farm.port,
             args.dir.display()
         ));
