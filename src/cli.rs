@@ -289,6 +289,10 @@ pub struct ServeArgs {
     /// Log every SMTP command the farm receives (address, tab, command) to this file.
     #[arg(long, value_name = "FILE")]
     pub command_log: Option<PathBuf>,
+    /// Also serve the IPv6-only exchangers (fd00:6d78::/32): only where that prefix is local,
+    /// e.g. a network namespace with the addresses on its `lo`.
+    #[arg(long)]
+    pub ipv6: bool,
     /// Serve the farm only (the zone elsewhere, e.g. loaded into NSD).
     #[arg(long, conflicts_with = "no_farm")]
     pub no_dns: bool,

@@ -79,6 +79,7 @@ async fn run_in(args: &DemoArgs, mode: ProgressMode, dir: &Path) -> anyhow::Resu
         command_log: None,
         no_dns: false,
         shard: None,
+        ipv6: false,
         threads: 2,
     })?;
     let ns = dns

@@ -55,6 +55,7 @@ fn serve(dir: &Path, command_log: Option<PathBuf>) -> (DnsServer, Farm) {
         command_log,
         no_dns: false,
         shard: None,
+        ipv6: false,
         threads: 2,
     })
     .unwrap();

@@ -279,8 +279,11 @@ impl Farm {
         let mut tls10: HashMap<String, openssl::ssl::SslAcceptor> = HashMap::new();
         let mut configs: HashMap<String, Arc<rustls::ServerConfig>> = HashMap::new();
         for (ip, p, delay) in &spec.hosts {
-            if !ip.is_loopback() {
-                anyhow::bail!("the farm only listens on loopback addresses, not {ip}");
+            if !farm_address(*ip) {
+                anyhow::bail!(
+                    "the farm only listens on loopback addresses and the simulated IPv6 prefix {}, not {ip}",
+                    super::world::SIM_IPV6_PREFIX
+                );
             }
             if !by_name.contains_key(&p.name) {
                 let id = ca.identity_names(p.cert, &p.cert_names(), p.rsa)?;
@@ -409,6 +412,12 @@ impl Drop for Farm {
             let _ = w.flush();
         }
     }
+}
+
+/// Addresses the farm may listen on: loopback, and the world's IPv6-only exchangers
+/// (unique-local, never routed; bindable only where a network namespace made them local).
+pub fn farm_address(ip: IpAddr) -> bool {
+    ip.is_loopback() || super::world::in_sim_ipv6_prefix(ip)
 }
 
 fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
