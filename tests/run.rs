@@ -476,3 +476,60 @@ fn resume_after_kill_9_at_random_points_gives_each_domain_once_and_reprobes_noth
         }
     }
 }
+
+#[test]
+fn ctrl_c_ends_a_run_with_exit_code_4_and_resume_completes_it() {
+    let _one = one_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path().join("w");
+    world(&w, 3000, 8);
+    let (dns, farm) = serve(&w, None);
+    let out = dir.path().join("out");
+    let args = run_args(&w, &out, &dns.addr.to_string(), farm.port);
+    let child = Command::new(env!("CARGO_BIN_EXE_mxinfer"))
+        .args(&args)
+        .env("MXINFER_LOOPBACK_ONLY", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupt once the run is under way (its output directory has resolve records).
+    let t0 = std::time::Instant::now();
+    while std::fs::metadata(out.join("dns.jsonl")).map_or(0, |m| m.len()) == 0
+        && t0.elapsed() < Duration::from_secs(30)
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let st = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let o = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let rj: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    eprintln!("run ended with {:?} after the signal", o.status.code());
+    if o.status.code() == Some(4) {
+        // Interrupted: run.json says so and names the way on.
+        assert_eq!(rj["interrupted"], true, "{rj}");
+        assert!(stderr.contains("--resume"), "{stderr}");
+        assert!(!out.join("labels.jsonl").exists());
+    } else {
+        // The machine was fast enough to finish before the signal arrived.
+        assert_eq!(o.status.code(), Some(0), "{stderr}");
+    }
+    let mut args = args;
+    args.push("--resume".into());
+    run(&args);
+    let all = domains_of(&w);
+    for f in ["dns.jsonl", "labels.jsonl"] {
+        let c = domain_counts(&out.join(f));
+        assert_eq!(c.keys().cloned().collect::<BTreeSet<_>>(), all, "{f}");
+        assert!(c.values().all(|&n| n == 1), "{f}");
+    }
+    let rj: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(rj["interrupted"], false);
+    assert_eq!(rj["resumed"], true);
+}
