@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{mxinfer, read_jsonl, start_nsd};
+use common::{read_jsonl, start_nsd};
 use mxinfer::cli::ServeArgs;
 use mxinfer::sim::dns::DnsServer;
 use mxinfer::sim::farm::Farm;
@@ -22,21 +22,9 @@ fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// A world with its domain list (`domains.txt`, the truth's domains).
 fn world(dir: &Path, n: u64, seed: u64) {
-    let o = mxinfer(
-        &[
-            "sim",
-            "world",
-            "--domains",
-            &n.to_string(),
-            "--seed",
-            &seed.to_string(),
-            "--out",
-            dir.to_str().unwrap(),
-        ],
-        None,
-    );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    common::sim_world(dir, n, seed);
     let mut list = String::new();
     for t in read_jsonl(&dir.join("truth.jsonl")) {
         list.push_str(t["domain"].as_str().unwrap());
