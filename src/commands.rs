@@ -124,6 +124,9 @@ pub fn label(args: LabelArgs, argv: Vec<String>, mode: ProgressMode) -> anyhow::
     Ok(code)
 }
 
+/// Open files a probe run needs beside one socket per probe in flight.
+const OPEN_FILES_MARGIN: u64 = 64;
+
 /// `mxinfer probe`: settings from the arguments, the run, its metadata; the exit code.
 /// `loopback_only` refuses every address outside 127.0.0.0/8 and ::1 (tests, the demo).
 pub async fn probe(
@@ -137,6 +140,11 @@ pub async fn probe(
     use crate::probe::session::{ProbeSettings, Prober};
     use crate::probe::verify::ChainJudge;
     let concurrency = config::positive("--concurrency", args.concurrency, 1_000_000)?;
+    // One socket per probe in flight, plus the runtime's own descriptors and the files.
+    let open_files = crate::util::ensure_open_files(
+        concurrency as u64 + OPEN_FILES_MARGIN,
+        &format!("--concurrency {concurrency}"),
+    )?;
     let max_bytes = config::positive("--max-reply-bytes", args.max_reply_bytes, 1 << 30)?;
     if args.ehlo_name.trim().is_empty() || args.ehlo_name.contains(char::is_whitespace) {
         anyhow::bail!(
@@ -151,11 +159,13 @@ pub async fn probe(
         );
     }
     let mut blocklist = parse_cidr_list(DEFAULT_BLOCKLIST, "data/probe-blocklist.txt")?;
+    let mut user_blocklist = Vec::new();
     for f in &args.blocklist {
         let text = std::fs::read_to_string(f)
             .map_err(|e| anyhow::anyhow!("reading --blocklist {}: {e}", f.display()))?;
-        blocklist.extend(parse_cidr_list(&text, &f.display().to_string())?);
+        user_blocklist.extend(parse_cidr_list(&text, &f.display().to_string())?);
     }
+    blocklist.extend(user_blocklist.iter().copied());
     let allow_private = match &args.allow_private {
         None => None,
         Some(v) => Some(
@@ -169,6 +179,7 @@ pub async fn probe(
         ipv6: args.ipv6,
         allow_private,
         blocklist,
+        user_blocklist,
         loopback_only,
     };
     let settings = ProbeSettings {
@@ -211,6 +222,7 @@ pub async fn probe(
         "roots": judge.roots_label(),
         "intermediates": args.intermediates.as_ref().map(|p| p.display().to_string()),
         "legacy_tls": settings.legacy_tls,
+        "open_files_limit": open_files,
         "tls": "rustls 0.23 (ring); chain recorded, judged by rustls-webpki 0.103",
     });
     let prober = Arc::new(Prober::new(settings, judge));
