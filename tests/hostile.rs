@@ -358,6 +358,8 @@ fn ten_thousand_hostile_targets_one_record_each_bounded_memory() {
         .iter()
         .map(|(ip, p, _)| (ip.to_string(), p.name.clone()))
         .collect();
+    // One listening socket per address in this process (the soft limit may be 1024).
+    mxinfer::util::ensure_open_files(n as u64 + 2048, "the 10,000-address farm").unwrap();
     let farm = start_farm(hosts, false);
     let dir = tempfile::tempdir().unwrap();
     let time_out = dir.path().join("rss.txt");
@@ -408,17 +410,26 @@ fn ten_thousand_hostile_targets_one_record_each_bounded_memory() {
             .entry(r.status.clone())
             .or_default() += 1;
     }
-    let must = |p: &str, ok: &[&str]| {
-        let got = &by_persona[p];
-        assert!(got.keys().all(|s| ok.contains(&s.as_str())), "{p}: {got:?}");
-    };
+    // Under load (a busy machine, the farm in this test process) any session may run into
+    // its deadline; every other outcome must be the persona's own, and seen at least once.
     let timeouts = ["banner-timeout", "step-timeout", "session-timeout"];
-    must("tarpit", &timeouts);
-    must("drip-slow", &timeouts);
-    must("greeting-421", &["banner-rejected"]);
-    must("garbage", &["protocol-error"]);
-    must("endless-line", &["reply-too-large"]);
-    must("half-close", &["protocol-error"]);
+    let must = |p: &str, own: &str| {
+        let got = &by_persona[p];
+        assert!(
+            got.keys()
+                .all(|s| s == own || timeouts.contains(&s.as_str())),
+            "{p}: {got:?}"
+        );
+        assert!(own.is_empty() || got.contains_key(own), "{p}: {got:?}");
+    };
+    must("tarpit", "");
+    must("drip-slow", "");
+    must("greeting-421", "banner-rejected");
+    must("garbage", "protocol-error");
+    must("endless-line", "reply-too-large");
+    must("ehlo-10000-lines", "reply-too-large");
+    must("half-close", "protocol-error");
+    must("reset-after-banner", "reset");
     assert!(farm.connection_count() >= (n as usize) * 9 / 10);
     assert_eq!(farm.forbidden_commands(), 0);
     let rss_kb: u64 = std::fs::read_to_string(&time_out)
