@@ -147,12 +147,14 @@ impl<R: BufRead> DomainReader<R> {
                     return Some(self.reject(format!("no column {}", domain + 1), raw));
                 };
                 if let Some(r) = rank {
-                    match fields[*r].parse::<u64>() {
+                    // A row shorter than the header has no rank field (found by fuzzing).
+                    let Some(&f) = fields.get(*r) else {
+                        return Some(self.reject(format!("no column {} (rank)", r + 1), raw));
+                    };
+                    match f.parse::<u64>() {
                         Ok(v) => input.rank = Some(v),
                         Err(_) => {
-                            return Some(
-                                self.reject(format!("rank {:?} is not a number", fields[*r]), raw),
-                            );
+                            return Some(self.reject(format!("rank {f:?} is not a number"), raw));
                         }
                     }
                 }
