@@ -287,11 +287,10 @@ fn global_concurrency_is_honoured() {
     }
 }
 
+/// Needs the default legacy-tls feature: only the OpenSSL fallback connects twice.
+#[cfg(feature = "legacy-tls")]
 #[test]
 fn rate_per_ip_spaces_the_second_connection_to_an_address() {
-    if !cfg!(feature = "legacy-tls") {
-        panic!("this test needs the default legacy-tls feature (the fallback reconnects)");
-    }
     // A TLS 1.0-only server: rustls fails, the OpenSSL fallback connects a second time.
     let ip = common::loopback_addr();
     let farm = start_farm(vec![(ip, builtin("tls10").unwrap(), Duration::ZERO)]);
