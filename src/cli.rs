@@ -115,7 +115,8 @@ pub struct ResolveOpts {
     /// Seconds to wait for one answer.
     #[arg(long, default_value_t = crate::config::DEFAULT_DNS_TIMEOUT_S)]
     pub timeout: f64,
-    /// Tries per query before it counts as failed in a pass.
+    /// Retries per query after its first try (up to N + 1 sends) before it counts as failed
+    /// in a pass.
     #[arg(long, default_value_t = crate::config::DEFAULT_DNS_ATTEMPTS)]
     pub attempts: usize,
     /// Also look up TXT and report SPF.

@@ -170,6 +170,9 @@ pub fn label(args: LabelArgs, argv: Vec<String>, mode: ProgressMode) -> anyhow::
     Ok(code)
 }
 
+/// Open files a probe run needs beside one socket per probe in flight.
+const OPEN_FILES_MARGIN: u64 = 64;
+
 /// The prober, its address policy and the settings to record, from the probe stage's
 /// options. `loopback_only` refuses every address outside 127.0.0.0/8 and ::1 (tests, the
 /// demo).
@@ -186,6 +189,11 @@ pub fn probe_setup(
     use crate::probe::reply::Limits;
     use crate::probe::session::{ProbeSettings, Prober};
     use crate::probe::verify::ChainJudge;
+    // One socket per probe in flight, plus the runtime's own descriptors and the files.
+    let open_files = crate::util::ensure_open_files(
+        concurrency as u64 + OPEN_FILES_MARGIN,
+        &format!("--concurrency {concurrency}"),
+    )?;
     let max_bytes = config::positive("--max-reply-bytes", opts.max_reply_bytes, 1 << 30)?;
     if opts.ehlo_name.trim().is_empty() || opts.ehlo_name.contains(char::is_whitespace) {
         anyhow::bail!(
@@ -200,11 +208,13 @@ pub fn probe_setup(
         );
     }
     let mut blocklist = parse_cidr_list(DEFAULT_BLOCKLIST, "data/probe-blocklist.txt")?;
+    let mut user_blocklist = Vec::new();
     for f in &opts.blocklist {
         let text = std::fs::read_to_string(f)
             .map_err(|e| anyhow::anyhow!("reading --blocklist {}: {e}", f.display()))?;
-        blocklist.extend(parse_cidr_list(&text, &f.display().to_string())?);
+        user_blocklist.extend(parse_cidr_list(&text, &f.display().to_string())?);
     }
+    blocklist.extend(user_blocklist.iter().copied());
     let allow_private = match &opts.allow_private {
         None => None,
         Some(v) => Some(
@@ -218,6 +228,7 @@ pub fn probe_setup(
         ipv6: opts.ipv6,
         allow_private,
         blocklist,
+        user_blocklist,
         loopback_only,
     };
     let settings = ProbeSettings {
@@ -255,6 +266,7 @@ pub fn probe_setup(
         "roots": judge.roots_label(),
         "intermediates": opts.intermediates.as_ref().map(|p| p.display().to_string()),
         "legacy_tls": settings.legacy_tls,
+        "open_files_limit": open_files,
         "tls": "rustls 0.23 (ring); chain recorded, judged by rustls-webpki 0.103",
     });
     let prober = Arc::new(Prober::new(settings, judge));

@@ -132,7 +132,9 @@ impl TargetSink {
                         if !self.done.contains(&a.ip) {
                             new.push(crate::probe::plan::Target {
                                 ip: a.ip,
-                                class: a.class,
+                                // Classified again here, not taken from the record: the skip
+                                // rules must not depend on what a record claims.
+                                class: crate::resolve::classify::addr_class(a.ip),
                                 names: [x.name.clone()].into(),
                             });
                         }
@@ -390,11 +392,16 @@ fn for_each_json_line(
             break;
         }
         counts.lines += 1;
-        if line.iter().all(u8::is_ascii_whitespace) {
+        let body = if counts.lines == 1 {
+            line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&line)
+        } else {
+            &line
+        };
+        if body.iter().all(u8::is_ascii_whitespace) {
             counts.blank += 1;
             continue;
         }
-        match parse(&line) {
+        match parse(body) {
             Ok(()) => counts.accepted += 1,
             Err(e) => {
                 counts.rejected += 1;

@@ -93,7 +93,7 @@ pub struct DnsSettings {
     pub nameservers: Vec<SocketAddr>,
     /// Per-query timeout.
     pub timeout: Duration,
-    /// Tries per query (hickory's `attempts`).
+    /// Retries per query after the first try (hickory's `attempts`).
     pub attempts: usize,
     /// EDNS0 with a 1232-byte UDP payload; off gives classic 512-byte UDP answers.
     pub edns0: bool,
