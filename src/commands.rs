@@ -94,6 +94,11 @@ pub async fn resolve(
     mode: ProgressMode,
 ) -> anyhow::Result<u8> {
     let concurrency = resolve_concurrency("--concurrency", args.concurrency)?;
+    // Up to four queries per domain in flight, each on its own socket, and the files.
+    crate::util::ensure_open_files(
+        concurrency as u64 * 4 + 64,
+        &format!("--concurrency {concurrency}"),
+    )?;
     let (resolver, settings) = resolve_setup(&args.opts, concurrency)?;
     let meta_path = meta_path(&args.meta, &args.out);
     let mut out = pipeline::open_output(&args.out)?;

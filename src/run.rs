@@ -123,6 +123,11 @@ pub async fn run(
     // Every setting is checked before any work.
     let rc = commands::resolve_concurrency("--resolve-concurrency", args.resolve_concurrency)?;
     let pc = commands::probe_concurrency("--probe-concurrency", args.probe_concurrency)?;
+    // Sockets: up to four DNS queries per domain in flight, one per probe, and the files.
+    crate::util::ensure_open_files(
+        rc as u64 * 4 + pc as u64 + 64,
+        &format!("--resolve-concurrency {rc} with --probe-concurrency {pc}"),
+    )?;
     let (resolver, resolve_settings) = commands::resolve_setup(&args.resolve, rc)?;
     let (prober, policy, probe_settings) = commands::probe_setup(&args.probe, pc, loopback_only)?;
     commands::label_settings(&args.label)?;
