@@ -36,6 +36,8 @@ pub enum Command {
     /// Generate a world, serve it on loopback, run resolve, probe and label against it, and
     /// print the share table and the accuracy against its ground truth.
     Demo(DemoArgs),
+    /// Convert existing datasets (zdns, OpenINTEL, zgrab2, Censys, CAIDA) into stage records.
+    Ingest(crate::ingest::command::IngestArgs),
 }
 
 #[derive(Debug, Args, Clone)]

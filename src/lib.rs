@@ -25,6 +25,8 @@
 //! - [`sim`]: the simulated Internet for tests and benchmarks (the SMTP farm and its personas).
 //! - [`report`]: market shares by company or provider, a company's domains, and accuracy
 //!   of the four approaches against ground truth (Markdown, JSON, HTML with an SVG chart).
+//! - [`ingest`]: existing datasets (zdns, OpenINTEL, zgrab2, Censys, CAIDA) converted into
+//!   the stage records, so `label` runs on them unchanged.
 //! - [`pipeline`]: the only module that connects stages.
 //! - [`progress`]: the single stderr reporter; the rest of the library never prints.
 //! - [`cli`], [`config`]: command-line definitions and validated settings with named defaults.
@@ -61,6 +63,7 @@ pub mod commands;
 pub mod config;
 pub mod demo;
 pub mod enrich;
+pub mod ingest;
 pub mod input;
 pub mod label;
 pub mod pipeline;

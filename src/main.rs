@@ -24,6 +24,7 @@ fn main() -> ExitCode {
     let pure = match &cli.command {
         Command::Report(a) => Some(mxinfer::report::files::report_command(a)),
         Command::Eval(a) => Some(mxinfer::report::files::eval_command(a)),
+        Command::Ingest(a) => Some(mxinfer::ingest::command::run(a, std::env::args().collect())),
         _ => None,
     };
     if let Some(r) = pure {
@@ -60,7 +61,7 @@ fn main() -> ExitCode {
             Command::Resolve(args) => {
                 commands::resolve(args, std::env::args().collect(), cli.progress).await
             }
-            Command::Label(_) | Command::Report(_) | Command::Eval(_) => {
+            Command::Label(_) | Command::Report(_) | Command::Eval(_) | Command::Ingest(_) => {
                 unreachable!("handled above")
             }
             Command::Probe(args) => {
