@@ -38,6 +38,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Convert existing datasets (zdns, OpenINTEL, zgrab2, Censys, CAIDA) into stage records.
     Ingest(crate::ingest::command::IngestArgs),
+    /// Provider changes between two label snapshots: from-to matrix, appeared, migrations.
+    Diff(crate::diff::DiffArgs),
 }
 
 #[derive(Debug, Args, Clone)]

@@ -27,6 +27,7 @@
 //!   of the four approaches against ground truth (Markdown, JSON, HTML with an SVG chart).
 //! - [`ingest`]: existing datasets (zdns, OpenINTEL, zgrab2, Censys, CAIDA) converted into
 //!   the stage records, so `label` runs on them unchanged.
+//! - [`diff`]: provider changes between two label snapshots (from-to matrix, migrations).
 //! - [`pipeline`]: the only module that connects stages.
 //! - [`progress`]: the single stderr reporter; the rest of the library never prints.
 //! - [`cli`], [`config`]: command-line definitions and validated settings with named defaults.
@@ -62,6 +63,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod demo;
+pub mod diff;
 pub mod enrich;
 pub mod ingest;
 pub mod input;

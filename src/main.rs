@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         Command::Report(a) => Some(mxinfer::report::files::report_command(a)),
         Command::Eval(a) => Some(mxinfer::report::files::eval_command(a)),
         Command::Ingest(a) => Some(mxinfer::ingest::command::run(a, std::env::args().collect())),
+        Command::Diff(a) => Some(mxinfer::diff::command(a)),
         _ => None,
     };
     if let Some(r) = pure {
@@ -61,7 +62,11 @@ fn main() -> ExitCode {
             Command::Resolve(args) => {
                 commands::resolve(args, std::env::args().collect(), cli.progress).await
             }
-            Command::Label(_) | Command::Report(_) | Command::Eval(_) | Command::Ingest(_) => {
+            Command::Label(_)
+            | Command::Report(_)
+            | Command::Eval(_)
+            | Command::Ingest(_)
+            | Command::Diff(_) => {
                 unreachable!("handled above")
             }
             Command::Probe(args) => {
