@@ -40,6 +40,8 @@ pub enum Command {
     Ingest(crate::ingest::command::IngestArgs),
     /// Provider changes between two label snapshots: from-to matrix, appeared, migrations.
     Diff(crate::diff::DiffArgs),
+    /// Stage records as tables (Parquet with the `parquet` feature, CSV) by snapshot.
+    Export(crate::export::ExportArgs),
 }
 
 #[derive(Debug, Args, Clone)]

@@ -28,6 +28,8 @@
 //! - [`ingest`]: existing datasets (zdns, OpenINTEL, zgrab2, Censys, CAIDA) converted into
 //!   the stage records, so `label` runs on them unchanged.
 //! - [`diff`]: provider changes between two label snapshots (from-to matrix, migrations).
+//! - [`export`]: stage records as tables: CSV, and Parquet (feature `parquet`) partitioned
+//!   by snapshot.
 //! - [`pipeline`]: the only module that connects stages.
 //! - [`progress`]: the single stderr reporter; the rest of the library never prints.
 //! - [`cli`], [`config`]: command-line definitions and validated settings with named defaults.
@@ -65,6 +67,7 @@ pub mod config;
 pub mod demo;
 pub mod diff;
 pub mod enrich;
+pub mod export;
 pub mod ingest;
 pub mod input;
 pub mod label;

@@ -26,6 +26,7 @@ fn main() -> ExitCode {
         Command::Eval(a) => Some(mxinfer::report::files::eval_command(a)),
         Command::Ingest(a) => Some(mxinfer::ingest::command::run(a, std::env::args().collect())),
         Command::Diff(a) => Some(mxinfer::diff::command(a)),
+        Command::Export(a) => Some(mxinfer::export::command(a)),
         _ => None,
     };
     if let Some(r) = pure {
@@ -66,7 +67,8 @@ fn main() -> ExitCode {
             | Command::Report(_)
             | Command::Eval(_)
             | Command::Ingest(_)
-            | Command::Diff(_) => {
+            | Command::Diff(_)
+            | Command::Export(_) => {
                 unreachable!("handled above")
             }
             Command::Probe(args) => {

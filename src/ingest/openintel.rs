@@ -85,6 +85,39 @@ impl Collector {
             ("MX", rt) => {
                 let domain = crate::input::normalize_domain(qname_raw)
                     .map_err(|e| format!("query_name {qname_raw:?}: {e}"))?;
+                // The row's content first: a malformed row adds nothing, not even its domain.
+                enum Add {
+                    Status,
+                    Mx(MxRecord),
+                    Cname(String),
+                    Other,
+                }
+                let add = if r.response_name.is_none() {
+                    Add::Status // pseudo-record (MX-set hash): the query's status only
+                } else {
+                    match rt {
+                        "MX" => {
+                            let addr =
+                                r.mx_address.as_deref().ok_or("MX row without mx_address")?;
+                            let pref = r
+                                .mx_preference
+                                .filter(|p| (0..=i64::from(u16::MAX)).contains(p))
+                                .ok_or("MX row without mx_preference 0-65535")?;
+                            let ex = norm_name(addr);
+                            Add::Mx(MxRecord {
+                                preference: pref as u16,
+                                exchange: if ex.is_empty() { ".".into() } else { ex },
+                                ttl: r.ttl.unwrap_or(0).clamp(0, i64::from(u32::MAX)) as u32,
+                            })
+                        }
+                        "CNAME" => Add::Cname(norm_name(
+                            r.cname_name
+                                .as_deref()
+                                .ok_or("CNAME row without cname_name")?,
+                        )),
+                        _ => Add::Other,
+                    }
+                };
                 if !self.doms.contains_key(&domain) {
                     self.order.push(domain.clone());
                     self.doms.insert(
@@ -106,36 +139,18 @@ impl Collector {
                         d.mx_status = Some(c);
                     }
                 }
-                if r.response_name.is_none() {
-                    return Ok(false); // pseudo-record (MX-set hash): status only
-                }
-                match rt {
-                    "MX" => {
-                        let addr = r.mx_address.as_deref().ok_or("MX row without mx_address")?;
-                        let pref = r
-                            .mx_preference
-                            .filter(|p| (0..=i64::from(u16::MAX)).contains(p))
-                            .ok_or("MX row without mx_preference 0-65535")?;
-                        let ex = norm_name(addr);
-                        d.mx.push(MxRecord {
-                            preference: pref as u16,
-                            exchange: if ex.is_empty() { ".".into() } else { ex },
-                            ttl: r.ttl.unwrap_or(0).clamp(0, i64::from(u32::MAX)) as u32,
-                        });
+                match add {
+                    Add::Mx(m) => {
+                        d.mx.push(m);
                         Ok(true)
                     }
-                    "CNAME" => {
-                        let c = r
-                            .cname_name
-                            .as_deref()
-                            .ok_or("CNAME row without cname_name")?;
-                        let c = norm_name(c);
+                    Add::Cname(c) => {
                         if !d.cname.contains(&c) {
                             d.cname.push(c);
                         }
                         Ok(true)
                     }
-                    _ => Ok(false),
+                    Add::Status | Add::Other => Ok(false),
                 }
             }
             (_, "A") => {
@@ -451,10 +466,8 @@ mod tests {
         assert!(c.add(bad).unwrap_err().contains("mx_preference"));
         let recs = c.finish();
         let names: Vec<&str> = recs.iter().map(|r| r.domain.as_str()).collect();
-        assert_eq!(
-            names,
-            ["example.org", "null.example", "gone.example", "bad.example"]
-        );
+        // The malformed row added nothing, not even its domain.
+        assert_eq!(names, ["example.org", "null.example", "gone.example"]);
         assert_eq!(recs[0].status, DnsStatus::Ok);
         assert_eq!(recs[0].mx.len(), 2);
         assert_eq!(
