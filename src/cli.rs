@@ -236,6 +236,9 @@ pub struct ServeArgs {
     /// Serve DNS only (no SMTP farm).
     #[arg(long)]
     pub no_farm: bool,
+    /// SMTP port of every persona; 0 picks a free one (the world's own is 2525).
+    #[arg(long, default_value_t = crate::sim::world::WORLD_PORT)]
+    pub port: u16,
     /// Worker threads of the farm's runtime.
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
@@ -342,6 +345,10 @@ pub struct EvalArgs {
     /// Misses listed per approach at most (all are counted).
     #[arg(long, default_value_t = 1000)]
     pub max_misses: usize,
+    /// The label run's metadata, for its certificate groups (IDs joined on one certificate
+    /// count as one provider); default: LABELS.meta.json when it exists.
+    #[arg(long)]
+    pub label_meta: Option<PathBuf>,
     /// Output file; `-` for standard output.
     #[arg(long, short, default_value = "-")]
     pub out: String,

@@ -101,6 +101,8 @@ async fn run_in(
         dir: dir.to_path_buf(),
         dns: "127.0.0.1:0".parse()?,
         no_farm: false,
+        // A free port, so the demo runs beside another served world.
+        port: 0,
         threads: 2,
     })?;
     let ns = dns.addr.to_string();
@@ -110,7 +112,7 @@ async fn run_in(
         dir.join("labels.jsonl"),
         dir.join("claims.jsonl"),
     );
-    let port = world.port.to_string();
+    let port = farm.as_ref().map_or(world.port, |f| f.port).to_string();
     let roots = dir.join("ca.pem");
     let (pfx2as, psl) = (dir.join("pfx2as.txt"), dir.join("psl.dat"));
 
@@ -182,7 +184,8 @@ async fn run_in(
     let t_label = t.elapsed().as_secs_f64();
 
     let mut tally = ShareTally::new(ReportOptions::default());
-    let mut ev = Evaluator::new(truth, 20);
+    let groups = crate::report::files::label_groups(&meta_path(&labels))?;
+    let mut ev = Evaluator::new(truth, 20).with_groups(&groups);
     let bad = read_records::<DomainLabel>(&labels, |l| {
         tally.add(&l);
         ev.add(&l);
@@ -214,6 +217,10 @@ async fn run_in(
     text.push('\n');
     text.push_str(&accuracy_text(&evaluation));
     Ok((text, report, evaluation))
+}
+
+fn meta_path(p: &std::path::Path) -> std::path::PathBuf {
+    std::path::PathBuf::from(format!("{}.meta.json", p.display()))
 }
 
 /// The accuracy of the four approaches, overall and per hard-case class, as a text table:

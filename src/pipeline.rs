@@ -425,6 +425,7 @@ pub fn run_label(
         "claims": run.claims.as_ref().map(|p| p.display().to_string()),
         "claim_count": n_claims,
         "counts": lab.counts(),
+        "certificate_groups_joined": lab.joined_groups(),
         "seconds_reading_probes": t_probes,
         "seconds_reading_dns": t_dns - t_probes,
         "domains_per_second": (done as f64 / duration.max(1e-9)).round(),

@@ -40,6 +40,7 @@ use crate::record::{
 use banner::Parsed;
 use data::{LabelData, PatternScope};
 use psl::Psl;
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 /// Default score threshold below which the checks run (METHOD.md 7).
@@ -168,6 +169,16 @@ struct DomainWork {
     /// Byte offset of the registered domain within `domain`.
     reg_off: Option<u16>,
     work: Work,
+}
+
+/// A certificate group of more than one registered domain (see [`Labeller::joined_groups`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CertGroup {
+    /// The group's name: the provider ID its members get.
+    pub id: String,
+    /// Each member registered domain with its numCert (domains whose trusted certificates
+    /// carry it), sorted by name.
+    pub members: Vec<(String, u32)>,
 }
 
 /// Counters for the run metadata.
@@ -1015,6 +1026,31 @@ impl Labeller {
     }
 
     /// The suspicious claims of the batch (METHOD.md 7; issue 4 item 4), by address.
+    /// The certificate groups that joined more than one registered domain, after
+    /// [`Labeller::finish`]: the group's ID, its members (sorted, the ID among them) and the
+    /// numCert of each member. These IDs name one provider (METHOD.md 4), so `eval` treats a
+    /// member as the group's ID; the list is written into the label metadata.
+    pub fn joined_groups(&self) -> Vec<CertGroup> {
+        let mut by_group: BTreeMap<&str, Vec<(String, u32)>> = BTreeMap::new();
+        for (node, g) in self.group.iter().enumerate() {
+            by_group.entry(self.strs.get(*g)).or_default().push((
+                self.strs.get(self.node_str[node]).to_string(),
+                self.num_cert[node],
+            ));
+        }
+        by_group
+            .into_iter()
+            .filter(|(_, m)| m.len() > 1)
+            .map(|(id, mut members)| {
+                members.sort();
+                CertGroup {
+                    id: id.to_string(),
+                    members,
+                }
+            })
+            .collect()
+    }
+
     pub fn claims(&self) -> Vec<Claim> {
         assert!(self.finished, "claims before finish");
         let mut out = Vec::new();

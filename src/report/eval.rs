@@ -5,6 +5,14 @@
 //! weight within [`WEIGHT_TOLERANCE`]. A truth without providers (no mail) is matched by an
 //! approach without providers. Domains in only one of the two inputs are counted and listed,
 //! never compared.
+//!
+//! Three readings make the comparison about who operates the servers rather than about
+//! spelling, each the same as the report's crediting:
+//! - an exchanger with a suggestion (Cisco, Proofpoint) counts as the suggested ID;
+//! - an exchanger whose claim a check refuted (`unexpected-as`, `customer-host`) counts as
+//!   its MX-name ID (the report puts that weight in its `flagged` row);
+//! - IDs joined on one certificate (the label metadata's `certificate_groups_joined`, e.g.
+//!   `outlook.com` with `mx.microsoft`) are one provider, in labels and truth alike.
 
 use crate::record::{Approach, ApproachResult, DomainLabel, LabelFlag, LabelSource, LabelStatus};
 use crate::record::{TrailStep, Truth};
@@ -138,26 +146,74 @@ fn key(domain: &str) -> String {
     domain.trim_end_matches('.').to_ascii_lowercase()
 }
 
-fn inferred(res: &ApproachResult) -> Vec<WeightedId> {
+/// The weighted provider IDs an approach gives a domain, as eval scores them: per primary
+/// exchanger, the suggested ID when the AS check made one (the report credits it the same
+/// way); the exchanger's MX-name ID when a check flagged the claim (`unexpected-as`,
+/// `customer-host`: the claimed provider is ruled out, and the MX name is what the method is
+/// left with; the report lists such weight in its `flagged` row); otherwise the ID. IDs are
+/// then named by their certificate group (`alias`), so `outlook.com` and `mx.microsoft`,
+/// joined on one certificate, count as one provider.
+fn inferred(
+    l: &DomainLabel,
+    res: &ApproachResult,
+    alias: &HashMap<String, String>,
+) -> Vec<WeightedId> {
+    let mx = &l.approaches.mx_only.exchangers;
     let mut out: Vec<WeightedId> = Vec::new();
-    for p in &res.providers {
-        let id = p.id.to_ascii_lowercase();
+    let mut push = |id: &str, company: Option<&String>, weight: f64| {
+        let id = canonical(id, alias);
         match out.iter_mut().find(|w| w.id == id) {
-            Some(w) => w.weight += p.weight,
+            Some(w) => w.weight += weight,
             None => out.push(WeightedId {
                 id,
-                company: p.company.clone(),
-                weight: p.weight,
+                company: company.cloned(),
+                weight,
             }),
+        }
+    };
+    if res.exchangers.is_empty() {
+        // Records without per-exchanger results (hand-written or older files).
+        for p in &res.providers {
+            push(&p.id, p.company.as_ref(), p.weight);
+        }
+        return out;
+    }
+    for (i, r) in res.exchangers.iter().enumerate() {
+        let Some(id) = &r.id else { continue };
+        if r.weight <= 0.0 {
+            continue;
+        }
+        let refuted = r
+            .flags
+            .iter()
+            .any(|f| matches!(f, LabelFlag::UnexpectedAs | LabelFlag::CustomerHost));
+        if let Some(s) = &r.suggestion {
+            push(s, r.suggested_company.as_ref(), r.weight);
+        } else if refuted {
+            match mx.get(i).and_then(|m| m.id.as_ref().map(|id| (id, m))) {
+                Some((mid, m)) => push(mid, m.company.as_ref(), r.weight),
+                None => push(id, r.company.as_ref(), r.weight),
+            }
+        } else {
+            push(id, r.company.as_ref(), r.weight);
         }
     }
     out
 }
 
-fn truth_ids(t: &Truth) -> Vec<WeightedId> {
+/// The ID lower-cased and named by its certificate group.
+fn canonical(id: &str, alias: &HashMap<String, String>) -> String {
+    let id = id.to_ascii_lowercase();
+    match alias.get(&id) {
+        Some(g) => g.clone(),
+        None => id,
+    }
+}
+
+fn truth_ids(t: &Truth, alias: &HashMap<String, String>) -> Vec<WeightedId> {
     let mut out: Vec<WeightedId> = Vec::new();
     for p in &t.providers {
-        let id = p.id.to_ascii_lowercase();
+        let id = canonical(&p.id, alias);
         match out.iter_mut().find(|w| w.id == id) {
             Some(w) => w.weight += p.weight,
             None => out.push(WeightedId {
@@ -221,6 +277,8 @@ pub struct Evaluator {
     confusion: BTreeMap<(usize, String, String), f64>,
     misses_total: [u64; 4],
     misses: Vec<Miss>,
+    /// Member registered domain -> its certificate group's ID (groups of two or more).
+    alias: HashMap<String, String>,
 }
 
 impl Evaluator {
@@ -257,7 +315,20 @@ impl Evaluator {
             confusion: BTreeMap::new(),
             misses_total: [0; 4],
             misses: Vec::new(),
+            alias: HashMap::new(),
         }
+    }
+
+    /// Names IDs by the label batch's certificate groups (the `certificate_groups_joined`
+    /// list of the label metadata): a member counts as its group's ID, in labels and truth.
+    pub fn with_groups(mut self, groups: &[crate::label::CertGroup]) -> Self {
+        for g in groups {
+            for (m, _) in &g.members {
+                self.alias
+                    .insert(m.to_ascii_lowercase(), g.id.to_ascii_lowercase());
+            }
+        }
+        self
     }
 
     /// Compares one label record with its truth.
@@ -273,14 +344,14 @@ impl Evaluator {
             return;
         };
         self.compared += 1;
-        let want = truth_ids(t);
+        let want = truth_ids(t, &self.alias);
         let want_co = by_company(&want);
         for c in &t.classes {
             self.classes.entry(c.clone()).or_default().0 += 1;
         }
         for (ai, a) in APPROACHES.iter().enumerate() {
             let res = l.approaches.get(*a);
-            let got = inferred(res);
+            let got = inferred(l, res, &self.alias);
             if same_providers(&by_company(&got), &want_co) {
                 self.company_correct[ai] += 1;
                 for c in &t.classes {

@@ -43,6 +43,24 @@ pub fn read_records<T: serde::de::DeserializeOwned>(
     Ok(bad)
 }
 
+/// The certificate groups of two or more registered domains recorded in a label run's
+/// metadata (`stage.certificate_groups_joined`); none when the file has no such list.
+pub fn label_groups(meta: &Path) -> anyhow::Result<Vec<crate::label::CertGroup>> {
+    let text =
+        std::fs::read_to_string(meta).with_context(|| format!("reading {}", meta.display()))?;
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a JSON document", meta.display()))?;
+    match v.pointer("/stage/certificate_groups_joined") {
+        None | Some(serde_json::Value::Null) => Ok(Vec::new()),
+        Some(g) => serde_json::from_value(g.clone()).with_context(|| {
+            format!(
+                "{}: stage.certificate_groups_joined is not a list of groups",
+                meta.display()
+            )
+        }),
+    }
+}
+
 /// Writes `report.md`, `report.json` and `report.html` into `dir` (created if missing).
 pub fn write_report_dir(dir: &Path, report: &Report) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -94,7 +112,18 @@ pub fn report_command(args: &ReportArgs) -> anyhow::Result<u8> {
 pub fn eval_command(args: &EvalArgs) -> anyhow::Result<u8> {
     let mut truth = Vec::new();
     let bad_t = read_records::<Truth>(&args.truth, |t| truth.push(t))?;
-    let mut e = Evaluator::new(truth, args.max_misses);
+    let meta = match &args.label_meta {
+        Some(p) => Some(p.clone()),
+        None => {
+            let p = std::path::PathBuf::from(format!("{}.meta.json", args.labels.display()));
+            p.exists().then_some(p)
+        }
+    };
+    let groups = match &meta {
+        Some(p) => label_groups(p)?,
+        None => Vec::new(),
+    };
+    let mut e = Evaluator::new(truth, args.max_misses).with_groups(&groups);
     let bad_l = read_records::<DomainLabel>(&args.labels, |l| e.add(&l))?;
     let ev = e.finish();
     let text = match args.format {

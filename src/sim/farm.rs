@@ -251,6 +251,20 @@ fn openssl_tls10(id: &Identity) -> anyhow::Result<openssl::ssl::SslAcceptor> {
     Ok(b.build())
 }
 
+/// Binds `port` on every address (port 0: the port the first bind got, on all of them).
+fn bind_all(addrs: &[IpAddr], mut port: u16) -> anyhow::Result<(u16, Vec<TcpListener>)> {
+    let mut listeners = Vec::with_capacity(addrs.len());
+    for ip in addrs {
+        let l = bind(SocketAddr::new(*ip, port))
+            .map_err(|e| anyhow::anyhow!("binding {ip}:{port}: {e}"))?;
+        if port == 0 {
+            port = l.local_addr().map(|a| a.port()).unwrap_or(0);
+        }
+        listeners.push(l);
+    }
+    Ok((port, listeners))
+}
+
 impl Farm {
     /// Starts the farm on its own thread and runtime; returns once every address listens.
     pub fn start(spec: FarmSpec) -> anyhow::Result<Farm> {
@@ -325,23 +339,22 @@ impl Farm {
                     }
                 };
                 rt.block_on(async move {
-                    let mut port = port;
-                    let mut listeners = Vec::with_capacity(addrs.len());
-                    for ip in &addrs {
-                        match bind(SocketAddr::new(*ip, port)) {
-                            Ok(l) => {
-                                if port == 0 {
-                                    port = l.local_addr().map(|a| a.port()).unwrap_or(0);
-                                }
-                                listeners.push(l);
+                    // Port 0: the first address picks a free port and the others take the
+                    // same one; should another program hold it on one of them, start over.
+                    let mut tries = 0;
+                    let (port, listeners) = loop {
+                        tries += 1;
+                        match bind_all(&addrs, port) {
+                            Ok(v) => break v,
+                            Err(e) if port == 0 && tries < 20 => {
+                                tracing::debug!("farm: {e:#}; trying another port");
                             }
                             Err(e) => {
-                                let _ =
-                                    ready_tx.send(Err(anyhow::anyhow!("binding {ip}:{port}: {e}")));
+                                let _ = ready_tx.send(Err(e));
                                 return;
                             }
                         }
-                    }
+                    };
                     let _ = ready_tx.send(Ok(port));
                     for l in listeners {
                         let sh = sh.clone();

@@ -875,7 +875,11 @@ fn self_persona(
         p.cert = CertKind::Expired;
         classes.push("expired-cert");
     } else if u < 3.0 * SELF_DEFECT {
-        p.cert = CertKind::WrongName;
+        // The organisation's web certificate reused on its mail server: trusted, but not
+        // for the exchanger's name (the commonest wrong-name case). Its names are the
+        // domain's own, so the operator stays the domain itself.
+        p.cert = CertKind::Ca;
+        p.cert_names = vec![format!("www.{d}"), d.to_string()];
         classes.push("wrong-name-cert");
     } else if u < 4.0 * SELF_DEFECT {
         p.ehlo = ehlo_lines(host, false);
@@ -986,7 +990,7 @@ pub fn world_seed(dir: &Path) -> anyhow::Result<u64> {
 }
 
 /// `mxinfer sim serve`: the world's zone on `args.dns` and (unless `no_farm`) its loopback
-/// personas on [`WORLD_PORT`], leaves issued by the world's CA. IPv6-only exchangers outside
+/// personas on `args.port` ([`WORLD_PORT`] by default), leaves issued by the world's CA. IPv6-only exchangers outside
 /// ::1 are skipped (they need a network namespace with their prefix).
 pub fn serve(
     args: &crate::cli::ServeArgs,
@@ -1009,7 +1013,7 @@ pub fn serve(
         let ca = TestCa::from_seed(world_seed(&args.dir)?)?;
         let farm = super::farm::Farm::start_with_ca(
             super::farm::FarmSpec {
-                port: WORLD_PORT,
+                port: args.port,
                 hosts,
                 keep_log: false,
                 log_file: None,
