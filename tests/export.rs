@@ -281,8 +281,8 @@ mod parquet_tables {
         assert_eq!(db.iter().map(|b| b.num_rows()).sum::<usize>(), 200);
         let pday = read_jsonl(&probes)[0]["started_at"].as_str().unwrap()[..10].to_string();
         let pb = read(&pd.join(format!("snapshot={pday}/part-0.parquet")));
-        assert_eq!(pb.iter().map(|b| b.num_rows()).sum::<usize>(), 153);
+        assert_eq!(pb.iter().map(|b| b.num_rows()).sum::<usize>(), 154);
         let trusted = pb[0].column_by_name("chain_trusted").unwrap().as_boolean();
-        assert_eq!(trusted.iter().filter(|t| *t == Some(true)).count(), 131);
+        assert_eq!(trusted.iter().filter(|t| *t == Some(true)).count(), 132);
     }
 }

@@ -158,10 +158,10 @@ fn real_zdns_and_zgrab2_output_label_like_mxinfer_own_run() {
     let dr = dns_records(&dns);
     let pr = probe_records(&probes);
     assert_eq!(dr.len(), 200, "every domain of the zdns run once");
-    assert_eq!(pr.len(), 153, "every target of the zgrab2 run once");
+    assert_eq!(pr.len(), 154, "every target of the zgrab2 run once");
     let m = meta(&probes);
     assert_eq!(m.input_counts.rejected, 0);
-    assert_eq!(m.stage["ingest"]["trust_from_dataset"], 145);
+    assert_eq!(m.stage["ingest"]["trust_from_dataset"], 146);
     // zgrab2 calls a refused connection `connection-timeout`; the error text tells.
     assert_eq!(
         pr.iter()
@@ -202,6 +202,43 @@ fn real_zdns_and_zgrab2_output_label_like_mxinfer_own_run() {
         c_ing + 1,
         c_own,
         "accuracy: ingest {c_ing}, mxinfer {c_own} of 200"
+    );
+
+    // With zdns ALOOKUP of the domains without MX (a second zdns pass), implicit MX applies
+    // and every label equals mxinfer's own.
+    let (dns2, labels2) = (p(d, "dns2.jsonl"), p(d, "labels2.jsonl"));
+    ok(&[
+        "ingest",
+        "dns",
+        &fx("sim200/zdns-mxlookup.jsonl"),
+        "--apex",
+        &fx("sim200/zdns-alookup-nomx.jsonl"),
+        "--out",
+        &dns2,
+    ]);
+    let j2 = dns_records(&dns2)
+        .into_iter()
+        .find(|r| r.domain == "juniper2.test")
+        .unwrap();
+    assert_eq!(j2.status, "no-mx");
+    assert_eq!(j2.exchangers[0].addresses[0].ip.to_string(), "127.64.0.2");
+    ok(&[
+        "label",
+        "--dns",
+        &dns2,
+        "--probes",
+        &probes,
+        "--pfx2as",
+        &p(&w, "pfx2as.txt"),
+        "--psl",
+        &p(&w, "psl.dat"),
+        "--out",
+        &labels2,
+    ]);
+    let with_apex = labels_of(read_jsonl(Path::new(&labels2)));
+    assert_eq!(
+        with_apex, own,
+        "ingest with --apex equals mxinfer's own run"
     );
 }
 
@@ -249,7 +286,7 @@ fn recomputed_trust_agrees_with_zgrab2_and_follows_the_snapshot_time() {
             .collect()
     };
     let (va, vb, vc) = (verdicts(&a), verdicts(&b), verdicts(&c));
-    assert_eq!(va.len(), 145);
+    assert_eq!(va.len(), 146);
     assert_eq!(va.len(), vb.len());
     for (ip, (trusted, _, roots)) in &va {
         assert!(roots.starts_with("dataset"), "{ip}: {roots}");

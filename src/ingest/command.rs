@@ -53,6 +53,10 @@ pub struct IngestDnsArgs {
     pub files: Vec<PathBuf>,
     #[arg(long, value_enum, default_value = "auto")]
     pub format: DnsFormat,
+    /// zdns ALOOKUP output (`--ipv4-lookup --ipv6-lookup`) of domains' own names, so
+    /// implicit MX applies to zdns domains without MX (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub apex: Vec<PathBuf>,
     /// Output (resolve records, JSON Lines); `-` for standard output.
     #[arg(long, short, default_value = "-")]
     pub out: String,
@@ -222,13 +226,21 @@ pub fn dns(a: &IngestDnsArgs, argv: Vec<String>) -> anyhow::Result<u8> {
     #[allow(unused_mut)]
     let mut any_oi = false;
     let mut formats = Vec::new();
+    let mut apex = std::collections::HashMap::new();
+    for f in &a.apex {
+        let mut st = IngestStats::default();
+        super::zdns::read_apex(f, &mut apex, &mut st)?;
+        // Apex rows are not domain records: only their problems and duplicates count.
+        stats.malformed += st.malformed;
+        stats.problems.extend(st.problems);
+    }
     for f in &a.files {
         let fmt = dns_format(a.format, f);
         formats.push(format!("{fmt:?}").to_ascii_lowercase());
         let mut st = IngestStats::default();
         match fmt {
             DnsFormat::Zdns | DnsFormat::Auto => {
-                super::zdns::read(f, &mut seen, &mut st, |r| {
+                super::zdns::read(f, &apex, &mut seen, &mut st, |r| {
                     *counts.entry(r.status.as_str().to_string()).or_default() += 1;
                     crate::pipeline::write_record(&mut *out, &r)
                 })?;

@@ -131,9 +131,64 @@ pub fn facts(v: &Value, line: u64) -> Result<DomainFacts, String> {
     })
 }
 
+/// Reads zdns `ALOOKUP` output (run with `--ipv4-lookup --ipv6-lookup`) of domains' own
+/// names: the addresses that let implicit MX (RFC 5321 5.1) apply to domains without MX.
+/// v2 `results.ALOOKUP.{status,data.{ipv4_addresses,ipv6_addresses}}` or v1 flat. Only
+/// NOERROR answers are kept (an empty answer: the domain has no address).
+pub fn read_apex(
+    path: &std::path::Path,
+    apex: &mut HashMap<String, NameAddrs>,
+    stats: &mut IngestStats,
+) -> anyhow::Result<()> {
+    let file = path.display().to_string();
+    super::json_lines(path, stats, |line, v, st| {
+        let parsed = (|| -> Result<Option<(String, NameAddrs)>, String> {
+            let name = v.get("name").and_then(Value::as_str).ok_or("no \"name\"")?;
+            let domain =
+                crate::input::normalize_domain(name).map_err(|e| format!("name {name:?}: {e}"))?;
+            let res = match v.get("results") {
+                Some(r) => r
+                    .get("ALOOKUP")
+                    .ok_or("\"results\" without \"ALOOKUP\" (not an ALOOKUP run)")?,
+                None => &v,
+            };
+            let st = res
+                .get("status")
+                .and_then(Value::as_str)
+                .ok_or("no \"status\"")?;
+            if status(st).ok_or_else(|| format!("unknown status {st:?}"))? != LookupStatus::Ok {
+                return Ok(None);
+            }
+            let data = res.get("data");
+            let a = NameAddrs {
+                v4: Some(
+                    addrs(data.and_then(|d| d.get("ipv4_addresses")), false)?.unwrap_or_default(),
+                ),
+                v6: Some(
+                    addrs(data.and_then(|d| d.get("ipv6_addresses")), true)?.unwrap_or_default(),
+                ),
+            };
+            Ok(Some((domain, a)))
+        })();
+        match parsed {
+            Ok(Some((d, a))) => {
+                if apex.insert(d, a).is_some() {
+                    st.duplicates += 1;
+                } else {
+                    st.records += 1;
+                }
+            }
+            Ok(None) => st.skipped += 1,
+            Err(reason) => st.malformed(&file, line, reason),
+        }
+    })
+}
+
 /// Reads one zdns file; every accepted domain once (later duplicates counted and dropped).
+/// `apex`: the domains' own addresses from [`read_apex`] (implicit MX).
 pub fn read(
     path: &std::path::Path,
+    apex: &HashMap<String, NameAddrs>,
     seen: &mut HashSet<String>,
     stats: &mut IngestStats,
     mut out: impl FnMut(DomainDns) -> anyhow::Result<()>,
@@ -145,7 +200,10 @@ pub fn read(
             return;
         }
         match facts(&v, line) {
-            Ok(f) => {
+            Ok(mut f) => {
+                if let Some(a) = apex.get(&f.domain) {
+                    f.apex = a.clone();
+                }
                 if !seen.insert(f.domain.clone()) {
                     st.duplicates += 1;
                     return;
