@@ -8,7 +8,8 @@
 #    ~/.cache/mxinfer-peers/bin; needs Go and the module proxy);
 # 2. generates the world (`mxinfer sim world`) and serves it (`mxinfer sim serve`: DNS on a
 #    127.x address, SMTP farm on a free port), all on 127.0.0.0/8;
-# 3. peers: zdns MXLOOKUP (A and AAAA of each exchanger) -> targets -> zgrab2 smtp
+# 3. peers: zdns MXLOOKUP (A and AAAA of each exchanger), zdns ALOOKUP of the names without
+#    MX (implicit MX) -> targets -> zgrab2 smtp
 #    (EHLO, STARTTLS when offered, QUIT; never MAIL/RCPT) -> `mxinfer ingest dns|probes` ->
 #    `mxinfer label`;
 # 4. mxinfer: `resolve` -> `probe` -> `label` (what `mxinfer run` chains in one command);
@@ -54,12 +55,17 @@ install_go_tool zgrab2 github.com/zmap/zgrab2 "$ZGRAB2_VERSION" ./cmd/zgrab2
 ZDNS="$PEERS_BIN/zdns"
 ZGRAB2="$PEERS_BIN/zgrab2"
 
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
-cargo build --release --quiet
-case $CARGO_TARGET_DIR in
-  /*) BIN="$CARGO_TARGET_DIR/release/mxinfer" ;;
-  *) BIN="$(pwd)/$CARGO_TARGET_DIR/release/mxinfer" ;;
-esac
+# MXINFER_BIN: an mxinfer binary to use instead of building the release one.
+if [ -n "${MXINFER_BIN:-}" ]; then
+  BIN=$MXINFER_BIN
+else
+  export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
+  cargo build --release --quiet
+  case $CARGO_TARGET_DIR in
+    /*) BIN="$CARGO_TARGET_DIR/release/mxinfer" ;;
+    *) BIN="$(pwd)/$CARGO_TARGET_DIR/release/mxinfer" ;;
+  esac
+fi
 export MXINFER_LOOPBACK_ONLY=1
 
 WORK=$(mktemp -d /tmp/crosscheck.XXXXXX)
@@ -96,18 +102,34 @@ measure() { # NAME COMMAND...: runs under GNU time, appends "NAME seconds maxrss
 measure zdns "$ZDNS" MXLOOKUP --ipv4-lookup --ipv6-lookup --name-servers "$DNS_ADDR" \
   --local-addr 127.0.0.1 --threads 200 --timeout 5 --quiet \
   -f "$WORK/domains.txt" -o "$WORK/zdns.jsonl" 2> "$WORK/zdns.log"
-python3 - "$WORK/zdns.jsonl" "$WORK/targets.csv" <<'EOF'
+# Second zdns pass: the domains' own addresses where there is no MX (implicit MX).
+python3 -c 'import json,sys
+for line in open(sys.argv[1]):
+    r = json.loads(line); m = r.get("results", {}).get("MXLOOKUP", r)
+    if m.get("status") == "NOERROR" and not (m.get("data") or {}).get("exchanges"):
+        print(r["name"])' "$WORK/zdns.jsonl" > "$WORK/nomx.txt"
+measure zdns-apex "$ZDNS" ALOOKUP --ipv4-lookup --ipv6-lookup --name-servers "$DNS_ADDR" \
+  --local-addr 127.0.0.1 --threads 200 --timeout 5 --quiet \
+  -f "$WORK/nomx.txt" -o "$WORK/zdns-apex.jsonl" 2>> "$WORK/zdns.log"
+python3 - "$WORK/zdns.jsonl" "$WORK/zdns-apex.jsonl" "$WORK/targets.csv" <<'EOF'
 import ipaddress, json, sys
 seen = {}
+def add(ip, name):
+    if not ipaddress.IPv4Address(ip).is_loopback:
+        sys.exit(f"refusing to scan {ip}: not in 127.0.0.0/8")
+    seen.setdefault(ip, name.rstrip("."))
 for line in open(sys.argv[1]):
     r = json.loads(line)
     res = r.get("results", {}).get("MXLOOKUP", r)
     for e in (res.get("data") or {}).get("exchanges") or []:
         for ip in e.get("ipv4_addresses") or []:
-            if not ipaddress.IPv4Address(ip).is_loopback:
-                sys.exit(f"refusing to scan {ip}: not in 127.0.0.0/8")
-            seen.setdefault(ip, e["name"].rstrip("."))
-with open(sys.argv[2], "w") as f:
+            add(ip, e["name"])
+for line in open(sys.argv[2]):
+    r = json.loads(line)
+    res = r.get("results", {}).get("ALOOKUP", r)
+    for ip in (res.get("data") or {}).get("ipv4_addresses") or []:
+        add(ip, r["name"])
+with open(sys.argv[3], "w") as f:
     for ip, name in seen.items():
         f.write(f"{ip}, {name}\n")
 EOF
@@ -115,7 +137,7 @@ printf '# empty: every target is in 127.0.0.0/8\n' > "$WORK/blocklist.conf"
 measure zgrab2 "$ZGRAB2" smtp -b "$WORK/blocklist.conf" --port "$PORT" --send-ehlo-override \
   --send-quit --root-cas "$WORK/w/ca.pem" --connect-timeout 2s --target-timeout 10s -s 200 \
   -f "$WORK/targets.csv" -o "$WORK/zgrab2.jsonl" 2> "$WORK/zgrab2.log"
-measure ingest-dns "$BIN" ingest dns "$WORK/zdns.jsonl" --out "$WORK/peers-dns.jsonl" 2>> "$WORK/ingest.log"
+measure ingest-dns "$BIN" ingest dns "$WORK/zdns.jsonl" --apex "$WORK/zdns-apex.jsonl" --out "$WORK/peers-dns.jsonl" 2>> "$WORK/ingest.log"
 measure ingest-probes "$BIN" ingest probes "$WORK/zgrab2.jsonl" --out "$WORK/peers-probes.jsonl" 2>> "$WORK/ingest.log"
 measure label-peers "$BIN" label --dns "$WORK/peers-dns.jsonl" --probes "$WORK/peers-probes.jsonl" \
   --pfx2as "$WORK/w/pfx2as.txt" --psl "$WORK/w/psl.dat" --out "$WORK/peers-labels.jsonl" --progress off
@@ -151,7 +173,7 @@ diff = [d for d in truth if ours.get(d) != peers.get(d)]
 def correct(lab):
     return sum(1 for d, (p, _) in truth.items() if d in lab and list(lab[d][1]) == p)
 print(f"\nlabel agreement (priority providers and status): {len(same)}/{n} = {100*len(same)/n:.2f}%")
-print(f"accuracy against the truth: mxinfer {100*correct(ours)/n:.2f}%, zdns+zgrab2+ingest {100*correct(peers)/n:.2f}%")
+print(f"same provider IDs and weights as the truth (exact match, not `mxinfer eval`): mxinfer {100*correct(ours)/n:.2f}%, zdns+zgrab2+ingest {100*correct(peers)/n:.2f}%")
 by_class = collections.Counter()
 for d in diff:
     by_class[",".join(truth[d][1]) or "(no class)"] += 1
@@ -167,11 +189,12 @@ for line in open(f"{w}/times.txt"):
     t[name] = (float(secs), int(rss) / 1024)
 print("\n| step | mxinfer | wall s | peak RSS MiB | peers | wall s | peak RSS MiB |")
 print("|---|---|---:|---:|---|---:|---:|")
-for a, b in [("resolve", "zdns"), ("probe", "zgrab2"), ("label", "label-peers")]:
-    print(f"| {a} | mxinfer {a} | {t[a][0]:.2f} | {t[a][1]:.1f} | {b} | {t[b][0]:.2f} | {t[b][1]:.1f} |")
+for a, b in [("resolve", "zdns"), ("", "zdns-apex"), ("probe", "zgrab2"), ("label", "label-peers")]:
+    left = f"| {a} | mxinfer {a} | {t[a][0]:.2f} | {t[a][1]:.1f}" if a else "| | | |"
+    print(f"{left} | {b} | {t[b][0]:.2f} | {t[b][1]:.1f} |")
 for x in ["ingest-dns", "ingest-probes"]:
     print(f"| {x} | | | | mxinfer {x.replace('-', ' ')} | {t[x][0]:.2f} | {t[x][1]:.1f} |")
 tot_o = sum(t[k][0] for k in ["resolve", "probe", "label"])
-tot_p = sum(t[k][0] for k in ["zdns", "zgrab2", "ingest-dns", "ingest-probes", "label-peers"])
+tot_p = sum(t[k][0] for k in ["zdns", "zdns-apex", "zgrab2", "ingest-dns", "ingest-probes", "label-peers"])
 print(f"| total | | {tot_o:.2f} | | | {tot_p:.2f} | |")
 EOF
