@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests, benchmarks and demo scripts use, when missing:
 # NSD (authoritative DNS), Unbound (recursive DNS), dnsperf (DNS load), GNU time (peak RSS),
-# and the OpenSSL headers the legacy-TLS fallback builds against.
+# the OpenSSL headers the legacy-TLS fallback builds against, iproute2 (the network
+# namespace of the IPv6 test) and util-linux (prlimit, for the open-file limit test).
 # Services are never started by the install: the tests start their own instances on loopback.
 set -euo pipefail
 "$(dirname "$0")/install-mta.sh" # Postfix and Exim for the probe tests (they conflict: own script)
 
-want=(nsd unbound dnsperf time libssl-dev pkg-config)
+want=(nsd unbound dnsperf time libssl-dev pkg-config iproute2 util-linux)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

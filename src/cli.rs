@@ -26,6 +26,9 @@ pub enum Command {
     Label(LabelArgs),
     /// Probe every exchanger address on port 25: banner, EHLO, STARTTLS, certificate chain.
     Probe(ProbeArgs),
+    /// Resolve, probe and label in one streaming pipeline (probing starts while resolution
+    /// goes on), then the report: every output in one directory.
+    Run(RunArgs),
     /// Market-share tables from label output, weighted by the split (no network).
     Report(ReportArgs),
     /// Accuracy of the four approaches against ground truth (no network).
@@ -62,21 +65,64 @@ pub struct DemoArgs {
 }
 
 #[derive(Debug, Args, Clone)]
+pub struct RunArgs {
+    /// Domain list (as `resolve` reads it); `-` for standard input.
+    pub file: String,
+    /// Output directory: dns.jsonl, probes.jsonl, labels.jsonl, claims.jsonl (each with its
+    /// .meta.json), report.md/json/html, run.json (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Continue the run in --out after it was stopped or killed: domains already in
+    /// dns.jsonl and addresses already in probes.jsonl are kept, not redone.
+    #[arg(long)]
+    pub resume: bool,
+    /// Domains resolved at once.
+    #[arg(long, default_value_t = crate::config::DEFAULT_RESOLVE_CONCURRENCY)]
+    pub resolve_concurrency: usize,
+    /// Addresses probed at once.
+    #[arg(long, default_value_t = crate::config::DEFAULT_PROBE_CONCURRENCY)]
+    pub probe_concurrency: usize,
+    #[command(flatten)]
+    pub resolve: ResolveOpts,
+    #[command(flatten)]
+    pub probe: ProbeOpts,
+    #[command(flatten)]
+    pub label: LabelOpts,
+    /// Ground truth (JSON Lines of `record::Truth`): also write eval.md and eval.json.
+    #[arg(long, value_name = "FILE")]
+    pub truth: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
 pub struct ResolveArgs {
     /// Domain list: one domain per line, or CSV (Tranco `rank,domain`, or a header with a
     /// `domain` column); `-` for standard input.
     #[arg(default_value = "-")]
     pub file: String,
-    /// Name server to ask, as IP or IP:PORT (repeatable; default: those of /etc/resolv.conf).
-    #[arg(long = "nameserver", value_name = "IP[:PORT]")]
-    pub nameservers: Vec<String>,
     /// Domains resolved at once.
     #[arg(long, default_value_t = crate::config::DEFAULT_RESOLVE_CONCURRENCY)]
     pub concurrency: usize,
+    #[command(flatten)]
+    pub opts: ResolveOpts,
+    /// Output file (JSON Lines); `-` for standard output.
+    #[arg(long, short, default_value = "-")]
+    pub out: String,
+    /// Run-metadata file (default: OUT with `.meta.json`; none when OUT is standard output).
+    #[arg(long)]
+    pub meta: Option<PathBuf>,
+}
+
+/// The resolve stage's settings (shared by `resolve` and `run`).
+#[derive(Debug, Args, Clone)]
+pub struct ResolveOpts {
+    /// Name server to ask, as IP or IP:PORT (repeatable; default: those of /etc/resolv.conf).
+    #[arg(long = "nameserver", value_name = "IP[:PORT]")]
+    pub nameservers: Vec<String>,
     /// Seconds to wait for one answer.
     #[arg(long, default_value_t = crate::config::DEFAULT_DNS_TIMEOUT_S)]
     pub timeout: f64,
-    /// Tries per query before it counts as failed in a pass.
+    /// Retries per query after its first try (up to N + 1 sends) before it counts as failed
+    /// in a pass.
     #[arg(long, default_value_t = crate::config::DEFAULT_DNS_ATTEMPTS)]
     pub attempts: usize,
     /// Also look up TXT and report SPF.
@@ -85,12 +131,6 @@ pub struct ResolveArgs {
     /// Also look up the PTR of every exchanger address.
     #[arg(long)]
     pub ptr: bool,
-    /// Output file (JSON Lines); `-` for standard output.
-    #[arg(long, short, default_value = "-")]
-    pub out: String,
-    /// Run-metadata file (default: OUT with `.meta.json`; none when OUT is standard output).
-    #[arg(long)]
-    pub meta: Option<PathBuf>,
     /// Shared exchanger lookups kept at most (oldest dropped first).
     #[arg(long, default_value_t = crate::config::DEFAULT_LOOKUP_CACHE)]
     pub cache_size: usize,
@@ -120,6 +160,22 @@ pub struct LabelArgs {
     /// Probe output (`mxinfer probe`, JSON Lines).
     #[arg(long)]
     pub probes: PathBuf,
+    #[command(flatten)]
+    pub opts: LabelOpts,
+    /// Write the suspicious claims here (JSON Lines).
+    #[arg(long, value_name = "FILE")]
+    pub claims: Option<PathBuf>,
+    /// Output file (JSON Lines); `-` for standard output.
+    #[arg(long, short, default_value = "-")]
+    pub out: String,
+    /// Run-metadata file (default: OUT with `.meta.json`; none when OUT is standard output).
+    #[arg(long)]
+    pub meta: Option<PathBuf>,
+}
+
+/// The label stage's settings (shared by `label` and `run`).
+#[derive(Debug, Args, Clone)]
+pub struct LabelOpts {
     /// Prefix-to-AS data: CAIDA RouteViews pfx2as, pyasn IPASN, or range CSV
     /// `start,end,asn[,org]` (default: the embedded ranges of the companies' ASes).
     #[arg(long, value_name = "FILE")]
@@ -139,15 +195,6 @@ pub struct LabelArgs {
     /// Use only the ICANN section of the Public Suffix List.
     #[arg(long)]
     pub psl_icann_only: bool,
-    /// Write the suspicious claims here (JSON Lines).
-    #[arg(long, value_name = "FILE")]
-    pub claims: Option<PathBuf>,
-    /// Output file (JSON Lines); `-` for standard output.
-    #[arg(long, short, default_value = "-")]
-    pub out: String,
-    /// Run-metadata file (default: OUT with `.meta.json`; none when OUT is standard output).
-    #[arg(long)]
-    pub meta: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -165,15 +212,22 @@ pub struct ProbeArgs {
     /// Run-metadata file (default: OUT with `.meta.json`; none when OUT is standard output).
     #[arg(long)]
     pub meta: Option<PathBuf>,
+    /// Addresses probed at once.
+    #[arg(long, default_value_t = crate::config::DEFAULT_PROBE_CONCURRENCY)]
+    pub concurrency: usize,
+    #[command(flatten)]
+    pub opts: ProbeOpts,
+}
+
+/// The probe stage's settings (shared by `probe` and `run`).
+#[derive(Debug, Args, Clone)]
+pub struct ProbeOpts {
     /// TCP port to probe.
     #[arg(long, default_value_t = 25)]
     pub port: u16,
     /// The name sent with EHLO/HELO. Set your own, one that leads to a page about your scan.
     #[arg(long, default_value = crate::config::DEFAULT_EHLO_NAME)]
     pub ehlo_name: String,
-    /// Addresses probed at once.
-    #[arg(long, default_value_t = crate::config::DEFAULT_PROBE_CONCURRENCY)]
-    pub concurrency: usize,
     /// Seconds to wait for the TCP connection.
     #[arg(long, default_value_t = crate::config::DEFAULT_CONNECT_TIMEOUT_S)]
     pub connect_timeout: f64,
@@ -239,9 +293,41 @@ pub struct ServeArgs {
     /// SMTP port of every persona; 0 picks a free one (the world's own is 2525).
     #[arg(long, default_value_t = crate::sim::world::WORLD_PORT)]
     pub port: u16,
+    /// Log every SMTP command the farm receives (address, tab, command) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub command_log: Option<PathBuf>,
+    /// Also serve the IPv6-only exchangers (fd00:6d78::/32): only where that prefix is local,
+    /// e.g. a network namespace with the addresses on its `lo`.
+    #[arg(long)]
+    pub ipv6: bool,
+    /// Serve the farm only (the zone elsewhere, e.g. loaded into NSD).
+    #[arg(long, conflicts_with = "no_farm")]
+    pub no_dns: bool,
+    /// Serve only the personas whose position in personas.json is I modulo N (`I/N`): a
+    /// large world's farm split over processes, each under the open-files limit.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<(usize, usize)>,
     /// Worker threads of the farm's runtime.
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
+}
+
+fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let (i, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("{s:?}: expected I/N, e.g. 0/4"))?;
+    let (i, n): (usize, usize) = (
+        i.trim()
+            .parse()
+            .map_err(|_| format!("{s:?}: I is not a number"))?,
+        n.trim()
+            .parse()
+            .map_err(|_| format!("{s:?}: N is not a number"))?,
+    );
+    if n == 0 || i >= n {
+        return Err(format!("{s:?}: expected 0 <= I < N"));
+    }
+    Ok((i, n))
 }
 
 #[derive(Debug, Args, Clone)]

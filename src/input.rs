@@ -97,48 +97,9 @@ impl<R: BufRead> DomainReader<R> {
         &self.counts
     }
 
-    /// Reads one line into `self.buf` (without the line end). Returns `Ok(None)` at the end,
-    /// `Ok(Some(false))` when the line was longer than the bound (its content is dropped).
+    /// Reads one line into `self.buf` (see [`read_line_bounded`]).
     fn read_line(&mut self) -> io::Result<Option<bool>> {
-        self.buf.clear();
-        let mut any = false;
-        let mut overlong = false;
-        loop {
-            let chunk = match self.src.fill_buf() {
-                Ok(c) => c,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            if chunk.is_empty() {
-                break;
-            }
-            any = true;
-            let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
-                Some(i) => (i + 1, true),
-                None => (chunk.len(), false),
-            };
-            let body = if done { &chunk[..take - 1] } else { chunk };
-            if !overlong {
-                if self.buf.len() + body.len() > MAX_LINE_BYTES {
-                    overlong = true;
-                    let room = MAX_LINE_BYTES.saturating_sub(self.buf.len());
-                    self.buf.extend_from_slice(&body[..room.min(body.len())]);
-                } else {
-                    self.buf.extend_from_slice(body);
-                }
-            }
-            self.src.consume(take);
-            if done {
-                break;
-            }
-        }
-        if !any {
-            return Ok(None);
-        }
-        if self.buf.last() == Some(&b'\r') {
-            self.buf.pop();
-        }
-        Ok(Some(!overlong))
+        read_line_bounded(&mut self.src, &mut self.buf, MAX_LINE_BYTES)
     }
 
     fn hash(&self, name: &str) -> u128 {
@@ -186,12 +147,14 @@ impl<R: BufRead> DomainReader<R> {
                     return Some(self.reject(format!("no column {}", domain + 1), raw));
                 };
                 if let Some(r) = rank {
-                    match fields[*r].parse::<u64>() {
+                    // A row shorter than the header has no rank field (found by fuzzing).
+                    let Some(&f) = fields.get(*r) else {
+                        return Some(self.reject(format!("no column {} (rank)", r + 1), raw));
+                    };
+                    match f.parse::<u64>() {
                         Ok(v) => input.rank = Some(v),
                         Err(_) => {
-                            return Some(
-                                self.reject(format!("rank {:?} is not a number", fields[*r]), raw),
-                            );
+                            return Some(self.reject(format!("rank {f:?} is not a number"), raw));
                         }
                     }
                 }
@@ -397,6 +360,55 @@ pub fn printable(raw: &[u8], max: usize) -> String {
         }
     }
     out
+}
+
+/// Reads one line of `src` into `buf` (without the line end, a CR before the LF removed),
+/// holding at most `max` bytes of it. Returns `Ok(None)` at the end, `Ok(Some(false))` when the
+/// line was longer than `max` (the rest is read and dropped), `Ok(Some(true))` otherwise.
+pub fn read_line_bounded<R: BufRead + ?Sized>(
+    src: &mut R,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> io::Result<Option<bool>> {
+    buf.clear();
+    let mut any = false;
+    let mut overlong = false;
+    loop {
+        let chunk = match src.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            break;
+        }
+        any = true;
+        let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        let body = if done { &chunk[..take - 1] } else { chunk };
+        if !overlong {
+            if buf.len() + body.len() > max {
+                overlong = true;
+                let room = max.saturating_sub(buf.len());
+                buf.extend_from_slice(&body[..room.min(body.len())]);
+            } else {
+                buf.extend_from_slice(body);
+            }
+        }
+        src.consume(take);
+        if done {
+            break;
+        }
+    }
+    if !any {
+        return Ok(None);
+    }
+    if buf.last() == Some(&b'\r') {
+        buf.pop();
+    }
+    Ok(Some(!overlong))
 }
 
 /// Opens `path` (`-` for standard input) as a buffered reader.

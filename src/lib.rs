@@ -31,6 +31,8 @@
 //! - [`export`]: stage records as tables: CSV, and Parquet (feature `parquet`) partitioned
 //!   by snapshot.
 //! - [`pipeline`]: the only module that connects stages.
+//! - [`run`]: `mxinfer run`, resolve and probe streaming into each other, then label,
+//!   report and `run.json`, with `--resume`.
 //! - [`progress`]: the single stderr reporter; the rest of the library never prints.
 //! - [`cli`], [`config`]: command-line definitions and validated settings with named defaults.
 //!
@@ -77,5 +79,6 @@ pub mod progress;
 pub mod record;
 pub mod report;
 pub mod resolve;
+pub mod run;
 pub mod sim;
 pub mod util;

@@ -82,6 +82,25 @@ fn main() -> ExitCode {
                 )
                 .await
             }
+            Command::Run(args) => {
+                let loopback_only =
+                    std::env::var_os("MXINFER_LOOPBACK_ONLY").is_some_and(|v| v == "1");
+                let o = mxinfer::run::run(
+                    args,
+                    std::env::args().collect(),
+                    cli.progress,
+                    loopback_only,
+                )
+                .await?;
+                if o.code == 4 {
+                    eprintln!(
+                        "mxinfer run: interrupted; the outputs so far are kept: continue with the same command and --resume"
+                    );
+                } else {
+                    print!("{}", o.text);
+                }
+                Ok(o.code)
+            }
             Command::Demo(args) => {
                 let o = mxinfer::demo::run(&args, cli.progress).await?;
                 print!("{}", o.text);

@@ -70,6 +70,10 @@ fn spawn_reader(
 /// Summary of a resolve run (also written as metadata).
 pub struct ResolveOutcome {
     pub meta: RunMeta,
+    /// The sink of `run`, closed, with every address's names.
+    pub targets: Option<TargetSink>,
+    /// Input domains skipped as already resolved (`--resume`).
+    pub skipped: u64,
 }
 
 /// Settings of one resolve run.
@@ -79,6 +83,85 @@ pub struct ResolveRun {
     pub args: Vec<String>,
     /// Settings to record in the metadata (resolver, options).
     pub settings: serde_json::Value,
+    /// `run`: every exchanger address not seen before goes to the probe stage here.
+    pub targets: Option<TargetSink>,
+    /// `run --resume`: domains already resolved (lower-case, no trailing dot), not redone.
+    pub skip: Option<std::collections::HashSet<String>>,
+}
+
+/// Hands the probe stage of `run` each exchanger address once, as resolve records are
+/// written, and keeps every exchanger name of each address (merged into the probe records
+/// at the end).
+pub struct TargetSink {
+    tx: Option<tokio::sync::mpsc::Sender<crate::probe::plan::Target>>,
+    /// Address -> exchanger names (sorted) of every record written.
+    pub names: std::collections::HashMap<std::net::IpAddr, std::collections::BTreeSet<String>>,
+    /// Addresses that need no probe (already in the probe output: `--resume`).
+    done: std::collections::HashSet<std::net::IpAddr>,
+    /// Addresses sent to the probe stage.
+    pub sent: u64,
+}
+
+impl TargetSink {
+    pub fn new(
+        tx: tokio::sync::mpsc::Sender<crate::probe::plan::Target>,
+        done: std::collections::HashSet<std::net::IpAddr>,
+    ) -> Self {
+        TargetSink {
+            tx: Some(tx),
+            names: Default::default(),
+            done,
+            sent: 0,
+        }
+    }
+
+    /// Records the names of `rec`'s addresses; returns the addresses seen for the first
+    /// time that still need a probe.
+    pub fn note(&mut self, rec: &DomainDns) -> Vec<crate::probe::plan::Target> {
+        let mut new = Vec::new();
+        for x in &rec.exchangers {
+            for a in &x.addresses {
+                match self.names.entry(a.ip) {
+                    std::collections::hash_map::Entry::Occupied(mut e) => {
+                        if !e.get().contains(&x.name) {
+                            e.get_mut().insert(x.name.clone());
+                        }
+                    }
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert([x.name.clone()].into());
+                        if !self.done.contains(&a.ip) {
+                            new.push(crate::probe::plan::Target {
+                                ip: a.ip,
+                                // Classified again here, not taken from the record: the skip
+                                // rules must not depend on what a record claims.
+                                class: crate::resolve::classify::addr_class(a.ip),
+                                names: [x.name.clone()].into(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        new
+    }
+
+    /// Sends the targets to the probe stage (waits while its queue is full). A probe stage
+    /// that has stopped (interrupted) is not an error: the resolve records are still written.
+    pub async fn send(&mut self, targets: Vec<crate::probe::plan::Target>) {
+        for t in targets {
+            let Some(tx) = &self.tx else { return };
+            if tx.send(t).await.is_err() {
+                self.tx = None;
+                return;
+            }
+            self.sent += 1;
+        }
+    }
+
+    /// Ends the stream of targets (the probe stage finishes what it has).
+    pub fn close(&mut self) {
+        self.tx = None;
+    }
 }
 
 /// Resolves every domain of the input and writes one record per accepted domain to `out`.
@@ -90,8 +173,13 @@ pub async fn run_resolve(
 ) -> anyhow::Result<ResolveOutcome> {
     let started_at = crate::util::now_rfc3339();
     let t0 = Instant::now();
+    let mut run = run;
+    let mut sink = run.targets.take();
+    let skip = run.skip.take().unwrap_or_default();
     let (tx, rx) = tokio::sync::mpsc::channel::<InputDomain>(INPUT_CHANNEL);
     let reader = spawn_reader(run.input.clone(), progress.clone(), tx);
+    let skipped = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let skipped2 = skipped.clone();
     let mut counts: BTreeMap<DnsStatus, u64> = BTreeMap::new();
     let mut done: u64 = 0;
     let mut retry: Vec<(InputDomain, DomainDns)> = Vec::new();
@@ -101,6 +189,13 @@ pub async fn run_resolve(
     // (polled inside this task, all DNS work would share one thread).
     let mut stream = Box::pin(
         tokio_stream_from(rx)
+            .filter(move |d| {
+                let done = !skip.is_empty() && skip.contains(&key_of(&d.domain));
+                if done {
+                    skipped2.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                std::future::ready(!done)
+            })
             .map(|d| {
                 let r = resolver.clone();
                 tokio::spawn(async move {
@@ -122,6 +217,10 @@ pub async fn run_resolve(
                     continue;
                 }
                 emit(out, &rec, &mut counts)?;
+                if let Some(s) = &mut sink {
+                    let t = s.note(&rec);
+                    s.send(t).await;
+                }
                 done += 1;
                 progress.tick(done, || status_line(&counts));
             }
@@ -149,6 +248,10 @@ pub async fn run_resolve(
         while let Some(joined) = second.next().await {
             let rec = joined.context("a resolver task failed")?;
             emit(out, &rec, &mut counts)?;
+            if let Some(s) = &mut sink {
+                let t = s.note(&rec);
+                s.send(t).await;
+            }
             done += 1;
             progress.tick(done, || status_line(&counts));
         }
@@ -156,7 +259,13 @@ pub async fn run_resolve(
         // Interrupted: what is known is still written (first-pass records).
         for (_, rec) in retry.drain(..) {
             emit(out, &rec, &mut counts)?;
+            if let Some(s) = &mut sink {
+                s.note(&rec);
+            }
         }
+    }
+    if let Some(s) = &mut sink {
+        s.close();
     }
     out.flush().context("writing output")?;
     let input_counts = match reader.join() {
@@ -197,7 +306,16 @@ pub async fn run_resolve(
         duration,
         status_line(&counts)
     ));
-    Ok(ResolveOutcome { meta })
+    Ok(ResolveOutcome {
+        meta,
+        targets: sink,
+        skipped: skipped.load(std::sync::atomic::Ordering::Relaxed),
+    })
+}
+
+/// A domain as the records spell it, for matching: lower-case, no trailing dot.
+pub fn key_of(domain: &str) -> String {
+    domain.trim_end_matches('.').to_ascii_lowercase()
 }
 
 fn emit(
@@ -274,11 +392,16 @@ fn for_each_json_line(
             break;
         }
         counts.lines += 1;
-        if line.iter().all(u8::is_ascii_whitespace) {
+        let body = if counts.lines == 1 {
+            line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&line)
+        } else {
+            &line
+        };
+        if body.iter().all(u8::is_ascii_whitespace) {
             counts.blank += 1;
             continue;
         }
-        match parse(&line) {
+        match parse(body) {
             Ok(()) => counts.accepted += 1,
             Err(e) => {
                 counts.rejected += 1;
@@ -493,8 +616,7 @@ pub async fn run_probe(
     out: &mut dyn Write,
     progress: Arc<Progress>,
 ) -> anyhow::Result<ProbeOutcome> {
-    use crate::probe::plan::{Decision, read_targets};
-    use crate::record::ProbeStatus;
+    use crate::probe::plan::read_targets;
     let started_at = crate::util::now_rfc3339();
     let t0 = Instant::now();
     let shown = if run.input == "-" {
@@ -523,56 +645,19 @@ pub async fn run_probe(
         )
         .with_context(|| format!("reading {shown}"))?
     };
-    let port = prober.settings().port;
-    let policy = Arc::new(run.policy);
-    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-    let mut done: u64 = 0;
-    let mut interrupted = false;
     let total = targets.len();
-    let stream = futures::stream::iter(targets)
-        .map(|t| {
-            let prober = prober.clone();
-            let policy = policy.clone();
-            async move {
-                let names: Vec<String> = t.names.into_iter().collect();
-                match policy.decide(t.ip, t.class) {
-                    Decision::Probe => prober.probe(t.ip, names).await,
-                    Decision::SkipIpv6 => {
-                        crate::probe::skipped(t.ip, port, names, ProbeStatus::SkippedIpv6)
-                    }
-                    Decision::SkipPrivate => {
-                        crate::probe::skipped(t.ip, port, names, ProbeStatus::SkippedPrivate)
-                    }
-                    Decision::SkipBlocklist => {
-                        crate::probe::skipped(t.ip, port, names, ProbeStatus::SkippedBlocklist)
-                    }
-                }
-            }
-        })
-        .buffer_unordered(run.concurrency);
-    tokio::pin!(stream);
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
-    loop {
-        tokio::select! {
-            item = stream.next() => {
-                let Some(rec) = item else { break };
-                write_record(out, &rec).context("writing output")?;
-                let status = serde_json::to_value(rec.status)?
-                    .as_str()
-                    .unwrap_or("?")
-                    .to_string();
-                *counts.entry(status).or_default() += 1;
-                done += 1;
-                progress.tick(done, || probe_status_line(&counts));
-            }
-            _ = &mut ctrl_c, if !interrupted => {
-                interrupted = true;
-                progress.finish("interrupted: records of unfinished probes are not written");
-                break;
-            }
-        }
-    }
+    let policy = Arc::new(run.policy);
+    let tally = probe_targets(
+        futures::stream::iter(targets),
+        prober,
+        policy,
+        run.concurrency,
+        out,
+        &progress,
+        |_| {},
+    )
+    .await?;
+    let (counts, done, interrupted) = (tally.counts, tally.done, tally.interrupted);
     out.flush().context("writing output")?;
     let duration = t0.elapsed().as_secs_f64();
     let mut stage = run.settings.clone();
@@ -618,7 +703,88 @@ pub async fn run_probe(
     Ok(ProbeOutcome { meta })
 }
 
-fn probe_status_line(counts: &BTreeMap<String, u64>) -> String {
+/// What [`probe_targets`] did.
+pub struct ProbeTally {
+    /// Records per status.
+    pub counts: BTreeMap<String, u64>,
+    /// Records written.
+    pub done: u64,
+    pub interrupted: bool,
+}
+
+/// Probes each target of the stream (or writes its skip record, by `policy`), at most
+/// `concurrency` at once, writing one record per target to `out` as it completes;
+/// `written` sees each record after it is written. Stops at ctrl-c (unfinished probes
+/// write nothing).
+pub async fn probe_targets(
+    targets: impl futures::Stream<Item = crate::probe::plan::Target>,
+    prober: Arc<crate::probe::session::Prober>,
+    policy: Arc<crate::probe::plan::Policy>,
+    concurrency: usize,
+    out: &mut dyn Write,
+    progress: &Progress,
+    mut written: impl FnMut(&crate::record::HostProbe),
+) -> anyhow::Result<ProbeTally> {
+    use crate::probe::plan::Decision;
+    use crate::record::ProbeStatus;
+    let port = prober.settings().port;
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    let mut done: u64 = 0;
+    let mut interrupted = false;
+    let stream = targets
+        .map(|t| {
+            let prober = prober.clone();
+            let policy = policy.clone();
+            async move {
+                let names: Vec<String> = t.names.into_iter().collect();
+                match policy.decide(t.ip, t.class) {
+                    Decision::Probe => prober.probe(t.ip, names).await,
+                    Decision::SkipIpv6 => {
+                        crate::probe::skipped(t.ip, port, names, ProbeStatus::SkippedIpv6)
+                    }
+                    Decision::SkipPrivate => {
+                        crate::probe::skipped(t.ip, port, names, ProbeStatus::SkippedPrivate)
+                    }
+                    Decision::SkipBlocklist => {
+                        crate::probe::skipped(t.ip, port, names, ProbeStatus::SkippedBlocklist)
+                    }
+                }
+            }
+        })
+        .buffer_unordered(concurrency);
+    tokio::pin!(stream);
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    loop {
+        tokio::select! {
+            item = stream.next() => {
+                let Some(rec) = item else { break };
+                write_record(out, &rec).context("writing output")?;
+                written(&rec);
+                let status = serde_json::to_value(rec.status)?
+                    .as_str()
+                    .unwrap_or("?")
+                    .to_string();
+                *counts.entry(status).or_default() += 1;
+                done += 1;
+                progress.tick(done, || probe_status_line(&counts));
+            }
+            _ = &mut ctrl_c, if !interrupted => {
+                interrupted = true;
+                progress.finish("interrupted: records of unfinished probes are not written");
+                break;
+            }
+        }
+    }
+    Ok(ProbeTally {
+        counts,
+        done,
+        interrupted,
+    })
+}
+
+/// `status=count` pairs of probe records, for progress lines.
+pub fn probe_status_line(counts: &BTreeMap<String, u64>) -> String {
     counts
         .iter()
         .map(|(k, v)| format!("{k}={v}"))

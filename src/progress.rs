@@ -64,6 +64,14 @@ impl Progress {
         }
     }
 
+    /// Draws the bar (if any) in `multi`, so stages running at once keep one bar each.
+    pub fn attach(mut self, multi: &indicatif::MultiProgress) -> Self {
+        if let Some(b) = self.bar.take() {
+            self.bar = Some(multi.add(b));
+        }
+        self
+    }
+
     /// A reporter that prints nothing at all (library use, tests).
     pub fn silent() -> Self {
         let mut p = Progress::new(ProgressMode::Off, "");

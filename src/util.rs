@@ -22,3 +22,39 @@ pub fn write_json_file<T: serde::Serialize>(
     std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;
     Ok(())
 }
+
+/// The open-file limit (RLIMIT_NOFILE, `ulimit -n`) after making room for `needed`
+/// descriptors: a soft limit below `needed` is raised (up to the hard limit). Returns the
+/// soft limit now in force, or an error naming the limit and `flag` when even the hard
+/// limit is too low.
+pub fn ensure_open_files(needed: u64, flag: &str) -> anyhow::Result<u64> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct we own.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        anyhow::bail!(
+            "cannot read the open-file limit: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+    let (soft, hard): (u64, u64) = (lim.rlim_cur, lim.rlim_max);
+    if soft >= needed {
+        return Ok(soft);
+    }
+    if hard >= needed {
+        let new = libc::rlimit {
+            rlim_cur: lim.rlim_max,
+            rlim_max: lim.rlim_max,
+        };
+        // SAFETY: setrlimit reads the struct we own.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &new) } == 0 {
+            return Ok(hard);
+        }
+    }
+    anyhow::bail!(
+        "{flag} needs about {needed} open files, but the open-file limit (RLIMIT_NOFILE, \
+         `ulimit -n`) is {soft} (hard limit {hard}): raise it (`ulimit -n {needed}`) or lower {flag}"
+    )
+}

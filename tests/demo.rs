@@ -93,14 +93,15 @@ fn demo_prints_the_share_table_and_the_accuracy() {
             .chain(&by_company)
             .all(|x| (0.0..=100.0).contains(x))
     );
-    // Each stage's metadata records its own command line; the prober was held to loopback.
+    // The probe stage's metadata records the command line of the run (the demo's own);
+    // the prober was held to loopback.
     let meta: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(out_dir.join("probes.jsonl.meta.json")).unwrap(),
     )
     .unwrap();
     let args = meta["args"].to_string();
     assert!(
-        args.contains(r#""probe","#) && args.contains(r#""--allow-private","127.0.0.0/8""#),
+        args.contains(r#""run","#) && args.contains(r#""--allow-private","127.0.0.0/8""#),
         "{args}"
     );
     for r in common::read_jsonl(&out_dir.join("probes.jsonl")) {

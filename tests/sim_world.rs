@@ -13,20 +13,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 fn world(dir: &Path, n: u64, seed: u64) {
-    let o = mxinfer(
-        &[
-            "sim",
-            "world",
-            "--domains",
-            &n.to_string(),
-            "--seed",
-            &seed.to_string(),
-            "--out",
-            dir.to_str().unwrap(),
-        ],
-        None,
-    );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    common::sim_world(dir, n, seed);
 }
 
 fn truth(dir: &Path) -> Vec<Truth> {

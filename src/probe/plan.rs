@@ -8,7 +8,12 @@
 //!    every non-public address; with CIDRs: only addresses inside them);
 //! 3. a public address inside a blocklist range (the default list `data/probe-blocklist.txt`
 //!    plus every `--blocklist` file) -> `skipped-blocklist`. The default list repeats the
-//!    special-purpose ranges, so an address the classifier missed is still not probed.
+//!    special-purpose ranges, so an address the classifier missed is still not probed. A
+//!    non-public address let through by `--allow-private` is still checked against the
+//!    `--blocklist` files (not the default list, which names all of them).
+//!
+//! The class of an address in resolve output is computed again here; a file can make an
+//! address less public than we think, never more.
 //!
 //! The address classifier is injected (the pipeline passes the resolve stage's), so this
 //! stage does not import another stage.
@@ -92,6 +97,10 @@ pub fn parse_cidr_list(text: &str, origin: &str) -> anyhow::Result<Vec<Cidr>> {
     Ok(v)
 }
 
+/// Longest target line read (a resolve record with many exchangers is long); a longer one
+/// is rejected without being held in memory.
+pub const MAX_TARGET_LINE_BYTES: usize = 1 << 20;
+
 /// What to do with one address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
@@ -109,6 +118,9 @@ pub struct Policy {
     /// only those inside the list.
     pub allow_private: Option<Vec<Cidr>>,
     pub blocklist: Vec<Cidr>,
+    /// The `--blocklist` files alone: they also cover non-public addresses that
+    /// `--allow-private` lets through (an opt-out is honoured whatever the address).
+    pub user_blocklist: Vec<Cidr>,
     /// Test safety: only loopback addresses may be probed (everything else is skipped as
     /// private). Set by the `MXINFER_LOOPBACK_ONLY` environment variable.
     pub loopback_only: bool,
@@ -126,6 +138,9 @@ impl Policy {
             };
             if !allowed {
                 return Decision::SkipPrivate;
+            }
+            if self.user_blocklist.iter().any(|c| c.contains(ip)) {
+                return Decision::SkipBlocklist;
             }
         } else if self.blocklist.iter().any(|c| c.contains(ip)) {
             return Decision::SkipBlocklist;
@@ -208,10 +223,36 @@ pub fn read_targets<R: BufRead>(
             }
         }
     };
-    for (i, line) in src.lines().enumerate() {
-        let line = line.context("reading targets")?;
-        let no = i as u64 + 1;
+    let mut src = src;
+    let mut raw = Vec::new();
+    let mut no = 0u64;
+    while let Some(complete) =
+        crate::input::read_line_bounded(&mut src, &mut raw, MAX_TARGET_LINE_BYTES)
+            .context("reading targets")?
+    {
+        no += 1;
         counts.lines += 1;
+        let mut bytes = raw.as_slice();
+        if no == 1 && bytes.starts_with(b"\xEF\xBB\xBF") {
+            bytes = &bytes[3..];
+        }
+        let reason = if !complete {
+            Some(format!("line longer than {MAX_TARGET_LINE_BYTES} bytes"))
+        } else if std::str::from_utf8(bytes).is_err() {
+            Some("not valid UTF-8".to_string())
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            counts.rejected += 1;
+            bad(BadLine {
+                line: no,
+                reason,
+                text: crate::input::printable(bytes, 100),
+            });
+            continue;
+        }
+        let line = std::str::from_utf8(bytes).unwrap_or_default();
         let t = line.trim();
         if t.is_empty() {
             counts.blank += 1;
@@ -237,7 +278,7 @@ pub fn read_targets<R: BufRead>(
                         bad(BadLine {
                             line: no,
                             reason: format!("not a resolve record: {e}"),
-                            text: t.chars().take(100).collect(),
+                            text: crate::input::printable(t.as_bytes(), 100),
                         });
                         continue;
                     }
@@ -245,7 +286,14 @@ pub fn read_targets<R: BufRead>(
                 counts.accepted += 1;
                 for x in &rec.exchangers {
                     for a in &x.addresses {
-                        if !add(a.ip, a.class, Some(x.name.clone())) {
+                        // The class is computed again, never taken from the file: a record
+                        // claiming `public` for 10.0.0.1 must not get it probed.
+                        let class = if a.class.is_public() {
+                            classify(a.ip)
+                        } else {
+                            a.class
+                        };
+                        if !add(a.ip, class, Some(x.name.clone())) {
                             counts.duplicates += 1;
                         }
                     }
@@ -263,7 +311,7 @@ pub fn read_targets<R: BufRead>(
                         bad(BadLine {
                             line: no,
                             reason: "not an IP address".into(),
-                            text: t.chars().take(100).collect(),
+                            text: crate::input::printable(t.as_bytes(), 100),
                         });
                         continue;
                     }

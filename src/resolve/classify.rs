@@ -67,6 +67,16 @@ fn v6_class(ip: Ipv6Addr) -> AddrClass {
             c => c,
         };
     }
+    if in6(ip, [0x2002, 0, 0, 0, 0, 0, 0, 0], 16) {
+        // 6to4 (RFC 3056): 2002:V4ADDR::/48 leads to the embedded IPv4 address, so a
+        // non-public one keeps its class.
+        let s = ip.segments();
+        let v4 = Ipv4Addr::new((s[1] >> 8) as u8, s[1] as u8, (s[2] >> 8) as u8, s[2] as u8);
+        match v4_class(v4) {
+            Public => {}
+            c => return c,
+        }
+    }
     let table: &[([u16; 8], u32, AddrClass)] = &[
         ([0xfe80, 0, 0, 0, 0, 0, 0, 0], 10, LinkLocal),
         ([0xfc00, 0, 0, 0, 0, 0, 0, 0], 7, Private),
@@ -135,6 +145,10 @@ mod tests {
             ("224.0.0.5", Multicast),
             ("0.0.0.0", Unspecified),
             ("2a00:1450:4001::1", Public),
+            ("2002:0808:0808::1", Public),
+            ("2002:0a00:0001::1", Private),
+            ("2002:7f00:0001::1", Loopback),
+            ("2002:a9fe:0101::1", LinkLocal),
             ("::1", Loopback),
             ("::", Unspecified),
             ("fe80::1", LinkLocal),

@@ -93,7 +93,7 @@ pub struct DnsSettings {
     pub nameservers: Vec<SocketAddr>,
     /// Per-query timeout.
     pub timeout: Duration,
-    /// Tries per query (hickory's `attempts`).
+    /// Retries per query after the first try (hickory's `attempts`).
     pub attempts: usize,
     /// EDNS0 with a 1232-byte UDP payload; off gives classic 512-byte UDP answers.
     pub edns0: bool,
@@ -229,6 +229,16 @@ fn classify_error(e: &NetError, asked: &Name) -> Answer {
     }
 }
 
+/// How often a query refused by the client's own full queue is asked again (with a backoff
+/// from 1 ms doubling to 100 ms: about 5 s in all) before it counts as failed.
+const LOCAL_RETRIES: u32 = 60;
+
+/// Whether the error is the client's own backpressure (too many queries in flight, or a full
+/// queue to a connection under load): the query never left.
+fn is_local_backpressure(e: &NetError) -> bool {
+    matches!(e, NetError::Busy) || e.to_string().contains("channel is full")
+}
+
 impl Dns for HickoryDns {
     fn query<'a>(&'a self, name: &'a str, rtype: QType) -> BoxFuture<'a, Answer> {
         Box::pin(async move {
@@ -238,12 +248,23 @@ impl Dns for HickoryDns {
                 Err(e) => return Answer::failed(LookupStatus::Error, format!("bad name: {e}")),
             };
             let rt = rtype.record_type();
-            match self.resolver.lookup(fqdn.clone(), rt).await {
-                Ok(lookup) => {
-                    let code = lookup.message().metadata.response_code;
-                    answer_from_records(&fqdn, rt, lookup.answers(), code)
+            let mut backoff = std::time::Duration::from_millis(1);
+            let mut tries = 0;
+            loop {
+                match self.resolver.lookup(fqdn.clone(), rt).await {
+                    Ok(lookup) => {
+                        let code = lookup.message().metadata.response_code;
+                        return answer_from_records(&fqdn, rt, lookup.answers(), code);
+                    }
+                    // The client's own queue to a connection was full: nothing was asked
+                    // yet, so wait a moment and ask (not an answer about the name).
+                    Err(e) if is_local_backpressure(&e) && tries < LOCAL_RETRIES => {
+                        tries += 1;
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(std::time::Duration::from_millis(100));
+                    }
+                    Err(e) => return classify_error(&e, &fqdn),
                 }
-                Err(e) => classify_error(&e, &fqdn),
             }
         })
     }

@@ -2,8 +2,9 @@
 //!
 //! Built on hickory-proto (already a dependency) rather than hickory-server: the world's zone is
 //! one flat root zone with A, AAAA, MX, NS and SOA records only, so a map from (name, type) to
-//! records is the whole server. UDP only; answers larger than the client's limit (512 bytes, or
-//! its EDNS payload size) come back truncated with no records (no TCP fallback yet).
+//! records is the whole server. UDP and TCP on the same port: a UDP answer larger than the
+//! client's limit (512 bytes, or its EDNS payload size) comes back truncated with no records,
+//! and the client asks again over TCP (RFC 7766), where answers go up to 65,535 bytes.
 //! Negative answers carry the SOA; names that only exist as parents of other names
 //! (`l.google.com`) are empty non-terminals (NOERROR, no data), not NXDOMAIN.
 
@@ -84,8 +85,15 @@ impl ZoneDb {
         Ok(db)
     }
 
-    /// The response to one query message (wire format), or `None` to stay silent.
+    /// The response to one query message received over UDP (wire format), or `None` to stay
+    /// silent.
     pub fn answer(&self, req: &[u8]) -> Option<Vec<u8>> {
+        self.answer_within(req, None)
+    }
+
+    /// As [`ZoneDb::answer`]; `tcp_limit` set: the query came over TCP, and the answer may
+    /// be that long.
+    pub fn answer_within(&self, req: &[u8], tcp_limit: Option<usize>) -> Option<Vec<u8>> {
         let msg = Message::from_vec(req).ok()?;
         if msg.metadata.message_type != MessageType::Query {
             return None;
@@ -101,6 +109,7 @@ impl ZoneDb {
             }
             None => 512,
         };
+        let limit = tcp_limit.unwrap_or(limit);
         let Some(q) = msg.queries.first() else {
             resp.metadata.response_code = ResponseCode::FormErr;
             return resp.to_vec().ok();
@@ -129,6 +138,56 @@ impl ZoneDb {
     }
 }
 
+/// A UDP socket and a TCP listener on the same address and port (port 0: one free for
+/// both, a few tries).
+fn bind_pair(addr: SocketAddr) -> anyhow::Result<(std::net::UdpSocket, std::net::TcpListener)> {
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let udp = std::net::UdpSocket::bind(addr).with_context(|| format!("binding udp {addr}"))?;
+        let got = udp.local_addr()?;
+        match std::net::TcpListener::bind(got) {
+            Ok(tcp) => {
+                udp.set_nonblocking(true)?;
+                tcp.set_nonblocking(true)?;
+                return Ok((udp, tcp));
+            }
+            Err(e) if addr.port() == 0 && tries < 20 => {
+                tracing::debug!("sim dns: tcp {got}: {e}; trying another port");
+            }
+            Err(e) => return Err(e).with_context(|| format!("binding tcp {got}")),
+        }
+    }
+}
+
+/// One DNS-over-TCP connection: length-prefixed queries answered in order until the client
+/// closes or stays idle for 10 seconds.
+async fn serve_tcp_conn(mut conn: tokio::net::TcpStream, db: Arc<ZoneDb>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let idle = std::time::Duration::from_secs(10);
+    loop {
+        let mut len = [0u8; 2];
+        match tokio::time::timeout(idle, conn.read_exact(&mut len)).await {
+            Ok(Ok(_)) => {}
+            _ => return,
+        }
+        let mut req = vec![0u8; u16::from_be_bytes(len) as usize];
+        match tokio::time::timeout(idle, conn.read_exact(&mut req)).await {
+            Ok(Ok(_)) => {}
+            _ => return,
+        }
+        let Some(r) = db.answer_within(&req, Some(u16::MAX as usize)) else {
+            continue;
+        };
+        let mut out = Vec::with_capacity(r.len() + 2);
+        out.extend_from_slice(&(r.len() as u16).to_be_bytes());
+        out.extend_from_slice(&r);
+        if conn.write_all(&out).await.is_err() {
+            return;
+        }
+    }
+}
+
 /// A running DNS server; stops when dropped.
 pub struct DnsServer {
     pub addr: SocketAddr,
@@ -137,13 +196,13 @@ pub struct DnsServer {
 }
 
 impl DnsServer {
-    /// Serves `db` on UDP `addr` (loopback only; port 0 picks one) on its own thread.
+    /// Serves `db` on UDP and TCP `addr` (loopback only; port 0 picks one free for both) on
+    /// its own thread.
     pub fn start(addr: SocketAddr, db: ZoneDb) -> anyhow::Result<DnsServer> {
         if !addr.ip().is_loopback() {
             bail!("the simulated DNS only listens on loopback, not {addr}");
         }
-        let sock = std::net::UdpSocket::bind(addr).with_context(|| format!("binding {addr}"))?;
-        sock.set_nonblocking(true)?;
+        let (sock, tcp) = bind_pair(addr)?;
         let addr = sock.local_addr()?;
         let db = Arc::new(db);
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -158,22 +217,35 @@ impl DnsServer {
                     Err(_) => return,
                 };
                 rt.block_on(async move {
-                    let Ok(sock) = tokio::net::UdpSocket::from_std(sock) else {
+                    let (Ok(sock), Ok(tcp)) = (
+                        tokio::net::UdpSocket::from_std(sock),
+                        tokio::net::TcpListener::from_std(tcp),
+                    ) else {
                         return;
                     };
-                    let serve = async {
+                    let udp_db = db.clone();
+                    let serve_udp = async {
                         let mut buf = vec![0u8; 4096];
                         loop {
                             let Ok((n, peer)) = sock.recv_from(&mut buf).await else {
                                 continue;
                             };
-                            if let Some(r) = db.answer(&buf[..n]) {
+                            if let Some(r) = udp_db.answer(&buf[..n]) {
                                 let _ = sock.send_to(&r, peer).await;
                             }
                         }
                     };
+                    let serve_tcp = async {
+                        loop {
+                            let Ok((conn, _)) = tcp.accept().await else {
+                                continue;
+                            };
+                            tokio::spawn(serve_tcp_conn(conn, db.clone()));
+                        }
+                    };
                     tokio::select! {
-                        _ = serve => {}
+                        _ = serve_udp => {}
+                        _ = serve_tcp => {}
                         _ = stop_rx => {}
                     }
                 });
@@ -232,5 +304,51 @@ mod tests {
         assert_eq!(r.authorities.len(), 1);
         let r = ask(&db, "nothing.here.test.", RecordType::MX);
         assert_eq!(r.metadata.response_code, ResponseCode::NXDomain);
+    }
+
+    #[test]
+    fn a_truncated_udp_answer_comes_whole_over_tcp_on_the_same_port() {
+        use std::io::{Read, Write};
+        let mut zone = String::from(". IN SOA ns.sim. hostmaster.sim. 1 3600 600 86400 300\n");
+        for i in 0..60 {
+            zone.push_str(&format!("big.test. IN MX {i} mx{i}.big.test.\n"));
+        }
+        let db = ZoneDb::parse(&zone).unwrap();
+        let server = DnsServer::start("127.0.0.1:0".parse().unwrap(), db).unwrap();
+        let mut q = Message::query();
+        q.metadata.id = 4242;
+        q.add_query(Query::query(
+            Name::from_ascii("big.test.").unwrap(),
+            RecordType::MX,
+        ));
+        let wire = q.to_vec().unwrap();
+
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        udp.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        udp.send_to(&wire, server.addr).unwrap();
+        let mut buf = [0u8; 4096];
+        let n = udp.recv(&mut buf).unwrap();
+        let r = Message::from_vec(&buf[..n]).unwrap();
+        assert!(r.metadata.truncation);
+        assert!(r.answers.is_empty());
+
+        let mut tcp = std::net::TcpStream::connect(server.addr).unwrap();
+        tcp.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        for _ in 0..2 {
+            // Two queries on one connection, each answered whole.
+            let mut framed = (wire.len() as u16).to_be_bytes().to_vec();
+            framed.extend_from_slice(&wire);
+            tcp.write_all(&framed).unwrap();
+            let mut len = [0u8; 2];
+            tcp.read_exact(&mut len).unwrap();
+            let mut body = vec![0u8; u16::from_be_bytes(len) as usize];
+            tcp.read_exact(&mut body).unwrap();
+            let r = Message::from_vec(&body).unwrap();
+            assert_eq!(r.metadata.id, 4242);
+            assert!(!r.metadata.truncation);
+            assert_eq!(r.answers.len(), 60);
+        }
     }
 }

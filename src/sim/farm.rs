@@ -17,6 +17,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -68,6 +69,23 @@ pub enum Failure {
     ResetAfterBanner,
     /// Answers STARTTLS with 220, then never speaks TLS (the handshake times out).
     StallAfterStarttls,
+    /// Writes an endless greeting, one byte every second.
+    DripSlow,
+    /// Answers EHLO with 10,000 lines.
+    HugeEhlo,
+    /// NUL bytes and invalid UTF-8 inside the greeting and the EHLO reply.
+    BinaryBytes,
+    /// Answers STARTTLS with 220, then writes plaintext garbage instead of a ServerHello.
+    GarbageAfterStarttls,
+    /// Answers STARTTLS with 220, reads the ClientHello, then resets the connection.
+    ResetInHandshake,
+    /// Writes the greeting, then shuts its write side (FIN) and keeps reading.
+    HalfClose,
+    /// Writes the greeting (e.g. a 421), then closes the connection.
+    CloseAfterBanner,
+    /// Answers STARTTLS with 220, reads the ClientHello, writes 3 bytes of a TLS record
+    /// header, then stays silent.
+    StallInHandshake,
 }
 
 /// A persona: everything about how one simulated server behaves (data, not code).
@@ -164,6 +182,32 @@ struct Shared {
     log: Mutex<Vec<Received>>,
     log_file: Option<Mutex<std::io::BufWriter<std::fs::File>>>,
     keep_log: bool,
+    /// Connections accepted per address (accept times), kept with `keep_log`.
+    accepted: Mutex<HashMap<IpAddr, Vec<std::time::Instant>>>,
+    /// Connections accepted in all.
+    total: AtomicUsize,
+    /// Sessions open now, and the most ever open at once.
+    active: AtomicUsize,
+    max_active: AtomicUsize,
+    /// MAIL, RCPT, DATA, VRFY or EXPN commands received (always counted).
+    forbidden: AtomicUsize,
+}
+
+/// Counts a session as open until dropped.
+struct ActiveGuard(Arc<Shared>);
+
+impl ActiveGuard {
+    fn new(sh: Arc<Shared>) -> Self {
+        let now = sh.active.fetch_add(1, Ordering::SeqCst) + 1;
+        sh.max_active.fetch_max(now, Ordering::SeqCst);
+        ActiveGuard(sh)
+    }
+}
+
+impl Drop for ActiveGuard {
+    fn drop(&mut self) {
+        self.0.active.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// A persona ready to serve: TLS configurations built once.
@@ -279,8 +323,11 @@ impl Farm {
         let mut tls10: HashMap<String, openssl::ssl::SslAcceptor> = HashMap::new();
         let mut configs: HashMap<String, Arc<rustls::ServerConfig>> = HashMap::new();
         for (ip, p, delay) in &spec.hosts {
-            if !ip.is_loopback() {
-                anyhow::bail!("the farm only listens on loopback addresses, not {ip}");
+            if !farm_address(*ip) {
+                anyhow::bail!(
+                    "the farm only listens on loopback addresses and the simulated IPv6 prefix {}, not {ip}",
+                    super::world::SIM_IPV6_PREFIX
+                );
             }
             if !by_name.contains_key(&p.name) {
                 let id = ca.identity_names(p.cert, &p.cert_names(), p.rsa)?;
@@ -317,6 +364,11 @@ impl Farm {
             log: Mutex::new(Vec::new()),
             log_file,
             keep_log: spec.keep_log,
+            accepted: Mutex::new(HashMap::new()),
+            total: AtomicUsize::new(0),
+            active: AtomicUsize::new(0),
+            max_active: AtomicUsize::new(0),
+            forbidden: AtomicUsize::new(0),
         });
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<anyhow::Result<u16>>();
@@ -386,6 +438,31 @@ impl Farm {
             .unwrap_or_default()
     }
 
+    /// Accept times of the connections to `ip` so far (with `keep_log`).
+    pub fn connections(&self, ip: IpAddr) -> Vec<std::time::Instant> {
+        self.shared
+            .accepted
+            .lock()
+            .map(|m| m.get(&ip).cloned().unwrap_or_default())
+            .unwrap_or_default()
+    }
+
+    /// Connections accepted so far, all addresses.
+    pub fn connection_count(&self) -> usize {
+        self.shared.total.load(Ordering::SeqCst)
+    }
+
+    /// The most sessions that were open at once.
+    pub fn max_concurrent(&self) -> usize {
+        self.shared.max_active.load(Ordering::SeqCst)
+    }
+
+    /// MAIL, RCPT, DATA, VRFY and EXPN commands received so far (counted even without
+    /// `keep_log`); a prober must never send one.
+    pub fn forbidden_commands(&self) -> usize {
+        self.shared.forbidden.load(Ordering::SeqCst)
+    }
+
     /// Blocks until the farm stops (never, unless the thread dies).
     pub fn wait(mut self) {
         if let Some(t) = self.thread.take() {
@@ -411,6 +488,12 @@ impl Drop for Farm {
     }
 }
 
+/// Addresses the farm may listen on: loopback, and the world's IPv6-only exchangers
+/// (unique-local, never routed; bindable only where a network namespace made them local).
+pub fn farm_address(ip: IpAddr) -> bool {
+    ip.is_loopback() || super::world::in_sim_ipv6_prefix(ip)
+}
+
 fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     let s = if addr.is_ipv4() {
         tokio::net::TcpSocket::new_v4()?
@@ -433,9 +516,17 @@ async fn accept_loop(l: TcpListener, sh: Arc<Shared>) {
                 let Some(rt) = sh.personas.get(&local).cloned() else {
                     continue;
                 };
+                sh.total.fetch_add(1, Ordering::SeqCst);
+                if sh.keep_log
+                    && let Ok(mut m) = sh.accepted.lock()
+                {
+                    m.entry(local).or_default().push(std::time::Instant::now());
+                }
+                let guard = ActiveGuard::new(sh.clone());
                 let sh = sh.clone();
                 tokio::spawn(async move {
                     let _ = serve(s, local, rt, sh).await;
+                    drop(guard);
                 });
             }
             Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
@@ -475,6 +566,13 @@ async fn read_line<S: AsyncRead + Unpin>(s: &mut S, buf: &mut Vec<u8>) -> Option
 
 impl Shared {
     fn record(&self, addr: IpAddr, line: &str) {
+        let verb = line.split_whitespace().next().unwrap_or("");
+        if ["MAIL", "RCPT", "DATA", "VRFY", "EXPN"]
+            .iter()
+            .any(|v| verb.eq_ignore_ascii_case(v))
+        {
+            self.forbidden.fetch_add(1, Ordering::SeqCst);
+        }
         if self.keep_log
             && let Ok(mut l) = self.log.lock()
         {
@@ -533,13 +631,27 @@ async fn commands<S: AsyncRead + AsyncWrite + Unpin>(
                         })
                         .cloned()
                         .collect();
+                    if p.failure == Failure::HugeEhlo {
+                        let keep = lines.pop();
+                        lines.extend((0..10_000).map(|i| format!("250-X-FILLER-{i}")));
+                        lines.extend(keep);
+                    }
                     // Keep the last line's separator right after filtering.
                     if let Some(last) = lines.last_mut()
                         && last.as_bytes().get(3) == Some(&b'-')
                     {
                         last.replace_range(3..4, " ");
                     }
-                    reply_bytes(&lines)
+                    let mut v = reply_bytes(&lines);
+                    if p.failure == Failure::BinaryBytes && !tls {
+                        // One more line with NUL and invalid UTF-8 before the rest.
+                        let mut odd = b"250-X-ODD \0\xff\xfe\xc3(\r\n".to_vec();
+                        let first = v.iter().position(|&b| b == b'\n').map_or(0, |i| i + 1);
+                        odd.extend_from_slice(&v[first..]);
+                        v.truncate(first);
+                        v.extend_from_slice(&odd);
+                    }
+                    v
                 }
             },
             "HELO" => {
@@ -641,13 +753,40 @@ async fn serve(
             while s.read(&mut buf).await.unwrap_or(0) > 0 {}
             return Ok(());
         }
-        Failure::ResetAfterBanner | Failure::StallAfterStarttls | Failure::None => {}
+        Failure::DripSlow => {
+            let text = format!("220-{} very slowly\r\n", p.host_name());
+            loop {
+                for b in text.bytes() {
+                    s.write_all(&[b]).await?;
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+        _ => {}
     }
     let d = delay + Duration::from_millis(p.step_delay_ms.get("banner").copied().unwrap_or(0));
     if !d.is_zero() {
         tokio::time::sleep(d).await;
     }
-    s.write_all(&reply_bytes(&p.banner)).await?;
+    if p.failure == Failure::BinaryBytes {
+        s.write_all(format!("220 {} ESMTP \0nul\0 ", p.host_name()).as_bytes())
+            .await?;
+        s.write_all(b"\xff\xfe\xc3(invalid utf-8\r\n").await?;
+    } else {
+        s.write_all(&reply_bytes(&p.banner)).await?;
+    }
+    match p.failure {
+        Failure::CloseAfterBanner => return Ok(()),
+        Failure::HalfClose => {
+            s.shutdown().await?;
+            let mut buf = Vec::new();
+            while let Some(line) = read_line(&mut s, &mut buf).await {
+                sh.record(addr, &line);
+            }
+            return Ok(());
+        }
+        _ => {}
+    }
     if p.failure == Failure::ResetAfterBanner {
         // Wait for the client's first command, then reset (SO_LINGER 0 sends RST on close).
         let mut buf = Vec::new();
@@ -669,10 +808,34 @@ async fn serve(
         Next::Close => return Ok(()),
         Next::StartTls => {}
     }
-    if p.failure == Failure::StallAfterStarttls {
-        let mut buf = [0u8; 1024];
-        while s.read(&mut buf).await.unwrap_or(0) > 0 {}
-        return Ok(());
+    let mut buf = [0u8; 1024];
+    match p.failure {
+        Failure::StallAfterStarttls => {
+            while s.read(&mut buf).await.unwrap_or(0) > 0 {}
+            return Ok(());
+        }
+        Failure::GarbageAfterStarttls => {
+            let _ = s.read(&mut buf).await?;
+            for _ in 0..100 {
+                s.write_all(b"This is not TLS, sorry.\r\n").await?;
+            }
+            while s.read(&mut buf).await.unwrap_or(0) > 0 {}
+            return Ok(());
+        }
+        Failure::ResetInHandshake => {
+            let _ = s.read(&mut buf).await?;
+            #[allow(deprecated)]
+            s.set_linger(Some(Duration::ZERO))?;
+            drop(s);
+            return Ok(());
+        }
+        Failure::StallInHandshake => {
+            let _ = s.read(&mut buf).await?;
+            s.write_all(&[0x16, 0x03, 0x03]).await?;
+            while s.read(&mut buf).await.unwrap_or(0) > 0 {}
+            return Ok(());
+        }
+        _ => {}
     }
     if p.starttls == StarttlsMode::Alert {
         let mut buf = [0u8; 1024];

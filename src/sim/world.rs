@@ -21,8 +21,9 @@
 //! Address plan (all in 127/8): provider `k` of the table owns 127.(160+k).0.0/16, split into
 //! /18 blocks mapped to its first (up to four) real ASNs; self-hosted servers are numbered from
 //! 127.64.0.1 on, each /16 of 127.64-127.127 mapped to a private-use ASN 4200000000+n (the
-//! "other ISPs"); IPv6-only exchangers get fd00:6d78::/32 addresses (data only: the farm serves
-//! loopback, so it skips them).
+//! "other ISPs"); IPv6-only exchangers get [`SIM_IPV6_PREFIX`] addresses: served only by
+//! `sim serve --ipv6`, inside a network namespace where that prefix is local (the demo and
+//! loopback-only runs record them as `skipped-ipv6`).
 
 use super::certs::{CertKind, TestCa};
 use super::farm::{Failure, Persona, StarttlsMode};
@@ -33,6 +34,18 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
+
+/// The unique-local prefix of the world's IPv6-only exchangers (RFC 4193; "mx" in its
+/// global ID).
+pub const SIM_IPV6_PREFIX: &str = "fd00:6d78::/32";
+
+/// Whether `ip` is inside [`SIM_IPV6_PREFIX`].
+pub fn in_sim_ipv6_prefix(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V6(a) => a.segments()[0] == 0xfd00 && a.segments()[1] == 0x6d78,
+        IpAddr::V4(_) => false,
+    }
+}
 
 /// The SMTP port of every persona of a world.
 pub const WORLD_PORT: u16 = 2525;
@@ -989,23 +1002,38 @@ pub fn world_seed(dir: &Path) -> anyhow::Result<u64> {
     Ok(s.seed)
 }
 
-/// `mxinfer sim serve`: the world's zone on `args.dns` and (unless `no_farm`) its loopback
-/// personas on `args.port` ([`WORLD_PORT`] by default), leaves issued by the world's CA. IPv6-only exchangers outside
-/// ::1 are skipped (they need a network namespace with their prefix).
+/// `mxinfer sim serve`: the world's zone on `args.dns` (unless `no_dns`) and (unless
+/// `no_farm`) its loopback personas (all, or one `shard`) on `args.port` ([`WORLD_PORT`] by
+/// default), leaves issued by the world's CA. The IPv6-only exchangers are served with
+/// `ipv6` only (their prefix must be local: a network namespace, see `tests/ipv6_netns.rs`).
 pub fn serve(
     args: &crate::cli::ServeArgs,
-) -> anyhow::Result<(super::dns::DnsServer, Option<super::farm::Farm>, String)> {
-    let zone = std::fs::read_to_string(args.dir.join("world.zone"))
-        .with_context(|| format!("reading {}/world.zone", args.dir.display()))?;
-    let dns = super::dns::DnsServer::start(args.dns, super::dns::ZoneDb::parse(&zone)?)?;
-    let mut msg = format!("sim serve: DNS (zone .) on udp {}", dns.addr);
+) -> anyhow::Result<(
+    Option<super::dns::DnsServer>,
+    Option<super::farm::Farm>,
+    String,
+)> {
+    let mut msg = String::from("sim serve:");
+    let dns = if args.no_dns {
+        None
+    } else {
+        let zone = std::fs::read_to_string(args.dir.join("world.zone"))
+            .with_context(|| format!("reading {}/world.zone", args.dir.display()))?;
+        let dns = super::dns::DnsServer::start(args.dns, super::dns::ZoneDb::parse(&zone)?)?;
+        msg.push_str(&format!(" DNS (zone .) on udp and tcp {};", dns.addr));
+        Some(dns)
+    };
     let farm = if args.no_farm {
         None
     } else {
         let hosts: Vec<_> = load_world_personas(&args.dir, None)?
             .into_iter()
-            .filter_map(|p| match p.addr {
-                Some(a) if a.is_loopback() => Some((a, p, std::time::Duration::ZERO)),
+            .enumerate()
+            .filter(|(i, _)| args.shard.is_none_or(|(k, n)| i % n == k))
+            .filter_map(|(_, p)| match p.addr {
+                Some(a) if a.is_loopback() || (args.ipv6 && in_sim_ipv6_prefix(a)) => {
+                    Some((a, p, std::time::Duration::ZERO))
+                }
                 _ => None,
             })
             .collect();
@@ -1016,13 +1044,16 @@ pub fn serve(
                 port: args.port,
                 hosts,
                 keep_log: false,
-                log_file: None,
+                log_file: args.command_log.clone(),
                 threads: args.threads,
             },
             ca,
         )?;
         msg.push_str(&format!(
-            "; SMTP farm: {n} addresses on port {} (roots: {}/ca.pem)",
+            " SMTP farm: {n} addresses{} on port {} (roots: {}/ca.pem)",
+            args.shard
+                .map(|(k, n)| format!(" (shard {k}/{n})"))
+                .unwrap_or_default(),
             farm.port,
             args.dir.display()
         ));

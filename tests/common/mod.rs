@@ -297,3 +297,21 @@ pub fn resolve_test_zone(ns: IpAddr, dead: IpAddr, slow: IpAddr) -> String {
 pub fn resolve_test_rev_zone() -> String {
     include_str!("../fixtures/resolve-test.rev.zone").to_string()
 }
+
+/// `mxinfer sim world --domains N --seed S --out DIR`, which must succeed.
+pub fn sim_world(dir: &Path, n: u64, seed: u64) {
+    let o = mxinfer(
+        &[
+            "sim",
+            "world",
+            "--domains",
+            &n.to_string(),
+            "--seed",
+            &seed.to_string(),
+            "--out",
+            dir.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
