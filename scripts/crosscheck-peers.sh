@@ -12,7 +12,7 @@
 #    MX (implicit MX) -> targets -> zgrab2 smtp
 #    (EHLO, STARTTLS when offered, QUIT; never MAIL/RCPT) -> `mxinfer ingest dns|probes` ->
 #    `mxinfer label`;
-# 4. mxinfer: `resolve` -> `probe` -> `label` (what `mxinfer run` chains in one command);
+# 4. mxinfer: `mxinfer run` (resolve and probe streaming into each other, label, report);
 # 5. prints label agreement per domain (every difference with the world's truth classes), the
 #    accuracy of both against the truth, and the wall time and peak RSS of each tool.
 #
@@ -142,13 +142,11 @@ measure ingest-probes "$BIN" ingest probes "$WORK/zgrab2.jsonl" --out "$WORK/pee
 measure label-peers "$BIN" label --dns "$WORK/peers-dns.jsonl" --probes "$WORK/peers-probes.jsonl" \
   --pfx2as "$WORK/w/pfx2as.txt" --psl "$WORK/w/psl.dat" --out "$WORK/peers-labels.jsonl" --progress off
 
-# --- 4. mxinfer -------------------------------------------------------------------------------
-measure resolve "$BIN" resolve "$WORK/domains.txt" --nameserver "$DNS_ADDR" --timeout 2 \
-  --out "$WORK/dns.jsonl" --progress off
-measure probe "$BIN" probe "$WORK/dns.jsonl" --port "$PORT" --roots "$WORK/w/ca.pem" \
-  --allow-private 127.0.0.0/8 --step-timeout 2 --out "$WORK/probes.jsonl" --progress off
-measure label "$BIN" label --dns "$WORK/dns.jsonl" --probes "$WORK/probes.jsonl" \
-  --pfx2as "$WORK/w/pfx2as.txt" --psl "$WORK/w/psl.dat" --out "$WORK/labels.jsonl" --progress off
+# --- 4. mxinfer run ---------------------------------------------------------------------------
+measure run "$BIN" run "$WORK/domains.txt" --out "$WORK/run" --nameserver "$DNS_ADDR" \
+  --timeout 2 --port "$PORT" --roots "$WORK/w/ca.pem" --allow-private 127.0.0.0/8 \
+  --step-timeout 2 --pfx2as "$WORK/w/pfx2as.txt" --psl "$WORK/w/psl.dat" --progress off \
+  > "$WORK/run.log" 2>&1
 
 # --- 5. comparison ----------------------------------------------------------------------------
 python3 - "$WORK" <<'EOF'
@@ -166,7 +164,7 @@ for line in open(f"{w}/w/truth.jsonl"):
     t = json.loads(line)
     truth[t["domain"]] = (sorted((p["id"], round(p["weight"], 3)) for p in t.get("providers", [])),
                           t.get("classes", []))
-ours, peers = labels(f"{w}/labels.jsonl"), labels(f"{w}/peers-labels.jsonl")
+ours, peers = labels(f"{w}/run/labels.jsonl"), labels(f"{w}/peers-labels.jsonl")
 n = len(truth)
 same = [d for d in truth if ours.get(d) == peers.get(d)]
 diff = [d for d in truth if ours.get(d) != peers.get(d)]
@@ -187,14 +185,14 @@ t = {}
 for line in open(f"{w}/times.txt"):
     name, secs, rss = line.split()
     t[name] = (float(secs), int(rss) / 1024)
-print("\n| step | mxinfer | wall s | peak RSS MiB | peers | wall s | peak RSS MiB |")
-print("|---|---|---:|---:|---|---:|---:|")
-for a, b in [("resolve", "zdns"), ("", "zdns-apex"), ("probe", "zgrab2"), ("label", "label-peers")]:
-    left = f"| {a} | mxinfer {a} | {t[a][0]:.2f} | {t[a][1]:.1f}" if a else "| | | |"
-    print(f"{left} | {b} | {t[b][0]:.2f} | {t[b][1]:.1f} |")
-for x in ["ingest-dns", "ingest-probes"]:
-    print(f"| {x} | | | | mxinfer {x.replace('-', ' ')} | {t[x][0]:.2f} | {t[x][1]:.1f} |")
-tot_o = sum(t[k][0] for k in ["resolve", "probe", "label"])
-tot_p = sum(t[k][0] for k in ["zdns", "zdns-apex", "zgrab2", "ingest-dns", "ingest-probes", "label-peers"])
-print(f"| total | | {tot_o:.2f} | | | {tot_p:.2f} | |")
+print("\n| tool | step | wall s | peak RSS MiB |")
+print("|---|---|---:|---:|")
+rows = [("mxinfer", "run (resolve + probe + label + report)", "run"),
+        ("zdns", "MXLOOKUP", "zdns"), ("zdns", "ALOOKUP of names without MX", "zdns-apex"),
+        ("zgrab2", "smtp", "zgrab2"), ("mxinfer", "ingest dns", "ingest-dns"),
+        ("mxinfer", "ingest probes", "ingest-probes"), ("mxinfer", "label", "label-peers")]
+for tool, step, k in rows:
+    print(f"| {tool} | {step} | {t[k][0]:.2f} | {t[k][1]:.1f} |")
+peers = ["zdns", "zdns-apex", "zgrab2", "ingest-dns", "ingest-probes", "label-peers"]
+print(f"| peers | total (peak RSS: largest step) | {sum(t[k][0] for k in peers):.2f} | {max(t[k][1] for k in peers):.1f} |")
 EOF
