@@ -169,6 +169,18 @@ fn real_zdns_and_zgrab2_output_label_like_mxinfer_own_run() {
             .count(),
         4
     );
+    // CAIDA ships pfx2as gzip-compressed; label reads it as it is.
+    let pfx_gz = p(d, "pfx2as.txt.gz");
+    {
+        use std::io::Write;
+        let mut z = flate2::write::GzEncoder::new(
+            std::fs::File::create(&pfx_gz).unwrap(),
+            flate2::Compression::default(),
+        );
+        z.write_all(&std::fs::read(w.join("pfx2as.txt")).unwrap())
+            .unwrap();
+        z.finish().unwrap();
+    }
     ok(&[
         "label",
         "--dns",
@@ -176,12 +188,14 @@ fn real_zdns_and_zgrab2_output_label_like_mxinfer_own_run() {
         "--probes",
         &probes,
         "--pfx2as",
-        &p(&w, "pfx2as.txt"),
+        &pfx_gz,
         "--psl",
         &p(&w, "psl.dat"),
         "--out",
         &labels,
     ]);
+    let m = meta(&labels);
+    assert!(m.stage["pfx2as_prefixes"].as_u64().unwrap() > 0);
     let ingested = labels_of(read_jsonl(Path::new(&labels)));
     let own = labels_of(read_jsonl(Path::new(&fx("sim200/mxinfer-labels.jsonl"))));
     assert_eq!(ingested.len(), 200);
