@@ -39,6 +39,12 @@ pub enum Command {
     /// Generate a world, serve it on loopback, run resolve, probe and label against it, and
     /// print the share table and the accuracy against its ground truth.
     Demo(DemoArgs),
+    /// Convert existing datasets (zdns, OpenINTEL, zgrab2, Censys, CAIDA) into stage records.
+    Ingest(crate::ingest::command::IngestArgs),
+    /// Provider changes between two label snapshots: from-to matrix, appeared, migrations.
+    Diff(crate::diff::DiffArgs),
+    /// Stage records as tables (Parquet with the `parquet` feature, CSV) by snapshot.
+    Export(crate::export::ExportArgs),
 }
 
 #[derive(Debug, Args, Clone)]

@@ -25,6 +25,11 @@
 //! - [`sim`]: the simulated Internet for tests and benchmarks (the SMTP farm and its personas).
 //! - [`report`]: market shares by company or provider, a company's domains, and accuracy
 //!   of the four approaches against ground truth (Markdown, JSON, HTML with an SVG chart).
+//! - [`ingest`]: existing datasets (zdns, OpenINTEL, zgrab2, Censys, CAIDA) converted into
+//!   the stage records, so `label` runs on them unchanged.
+//! - [`diff`]: provider changes between two label snapshots (from-to matrix, migrations).
+//! - [`export`]: stage records as tables: CSV, and Parquet (feature `parquet`) partitioned
+//!   by snapshot.
 //! - [`pipeline`]: the only module that connects stages.
 //! - [`run`]: `mxinfer run`, resolve and probe streaming into each other, then label,
 //!   report and `run.json`, with `--resume`.
@@ -62,7 +67,10 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod demo;
+pub mod diff;
 pub mod enrich;
+pub mod export;
+pub mod ingest;
 pub mod input;
 pub mod label;
 pub mod pipeline;

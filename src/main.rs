@@ -24,6 +24,9 @@ fn main() -> ExitCode {
     let pure = match &cli.command {
         Command::Report(a) => Some(mxinfer::report::files::report_command(a)),
         Command::Eval(a) => Some(mxinfer::report::files::eval_command(a)),
+        Command::Ingest(a) => Some(mxinfer::ingest::command::run(a, std::env::args().collect())),
+        Command::Diff(a) => Some(mxinfer::diff::command(a)),
+        Command::Export(a) => Some(mxinfer::export::command(a)),
         _ => None,
     };
     if let Some(r) = pure {
@@ -60,7 +63,12 @@ fn main() -> ExitCode {
             Command::Resolve(args) => {
                 commands::resolve(args, std::env::args().collect(), cli.progress).await
             }
-            Command::Label(_) | Command::Report(_) | Command::Eval(_) => {
+            Command::Label(_)
+            | Command::Report(_)
+            | Command::Eval(_)
+            | Command::Ingest(_)
+            | Command::Diff(_)
+            | Command::Export(_) => {
                 unreachable!("handled above")
             }
             Command::Probe(args) => {

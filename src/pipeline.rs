@@ -465,12 +465,10 @@ pub fn run_label(
     }
     let (asn, asn_source, asn_stats) = match &run.pfx2as {
         Some(p) => {
-            let f = std::fs::File::open(p).with_context(|| format!("opening {}", p.display()))?;
+            // CAIDA ships pfx2as gzip-compressed: read either.
+            let r = crate::ingest::open_maybe_gz(p)?;
             let mut t = AsTable::new();
-            let st = t.load(
-                std::io::BufReader::with_capacity(1 << 20, f),
-                &p.display().to_string(),
-            )?;
+            let st = t.load(r, &p.display().to_string())?;
             (t, p.display().to_string(), Some(st))
         }
         None => (

@@ -8,7 +8,7 @@
 //! - Range CSV: `start,end,asn[,org]` (the `@ip-location-db/asn` layout); each range becomes
 //!   the smallest set of covering-exactly prefixes.
 //!
-//! `#` and `;` lines are comments. Gzip files must be decompressed first.
+//! `#` and `;` lines are comments. `label --pfx2as` also reads gzip files (CAIDA's `.pfx2as.gz`).
 //!
 //! ## Why prefix-trie (not ip_network_table)
 //!
