@@ -108,11 +108,10 @@ for p in range(32525, 60000, 11):
 PERSONAS=$(python3 -c "import json; print(len(json.load(open('$WORK/w/personas.json'))))")
 SHARDS=$(( (PERSONAS + FARM_SHARD - 1) / FARM_SHARD ))
 echo "== farm: $PERSONAS personas in $SHARDS processes on port $FARM_PORT"
+# One shard at a time: each reads the whole personas.json before keeping its share.
 for i in $(seq 0 $((SHARDS - 1))); do
   "$BIN" sim serve "$WORK/w" --no-dns --shard "$i/$SHARDS" --port "$FARM_PORT" --threads 1 2> "$WORK/farm-$i.log" &
   PIDS+=($!)
-done
-for i in $(seq 0 $((SHARDS - 1))); do
   for _ in $(seq 1 1200); do
     grep -q "SMTP farm" "$WORK/farm-$i.log" 2>/dev/null && break
     if grep -q "error" "$WORK/farm-$i.log" 2>/dev/null; then cat "$WORK/farm-$i.log"; exit 1; fi
