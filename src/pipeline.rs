@@ -701,6 +701,26 @@ pub async fn run_probe(
     Ok(ProbeOutcome { meta })
 }
 
+/// A spawned task that is cancelled when its handle is dropped (an interrupted run leaves no
+/// probe going on behind it).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> std::future::Future for AbortOnDrop<T> {
+    type Output = Result<T, tokio::task::JoinError>;
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// What [`probe_targets`] did.
 pub struct ProbeTally {
     /// Records per status.
@@ -729,11 +749,14 @@ pub async fn probe_targets(
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
     let mut done: u64 = 0;
     let mut interrupted = false;
+    // Each probe is a task of its own: the sessions spread over the runtime's workers, and a
+    // session's deadline timer fires on time instead of waiting for one task that would poll
+    // every session (TLS handshakes and chain checks are CPU work) in turn.
     let stream = targets
         .map(|t| {
             let prober = prober.clone();
             let policy = policy.clone();
-            async move {
+            AbortOnDrop(tokio::spawn(async move {
                 let names: Vec<String> = t.names.into_iter().collect();
                 match policy.decide(t.ip, t.class) {
                     Decision::Probe => prober.probe(t.ip, names).await,
@@ -747,7 +770,7 @@ pub async fn probe_targets(
                         crate::probe::skipped(t.ip, port, names, ProbeStatus::SkippedBlocklist)
                     }
                 }
-            }
+            }))
         })
         .buffer_unordered(concurrency);
     tokio::pin!(stream);
@@ -756,7 +779,8 @@ pub async fn probe_targets(
     loop {
         tokio::select! {
             item = stream.next() => {
-                let Some(rec) = item else { break };
+                let Some(joined) = item else { break };
+                let rec = joined.context("a probe task failed")?;
                 write_record(out, &rec).context("writing output")?;
                 written(&rec);
                 let status = serde_json::to_value(rec.status)?
