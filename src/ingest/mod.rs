@@ -291,13 +291,7 @@ fn exchanger(name: &str, preference: u16, implicit: bool, a: &NameAddrs, src: &s
             ptr: None,
         })
         .collect();
-    if addresses.is_empty() {
-        flags.push(ExchangerFlag::NoAddress);
-    }
-    if addresses.iter().any(|a| !a.class.is_public()) {
-        flags.push(ExchangerFlag::NonPublicAddress);
-    }
-    flags.sort();
+    crate::resolve::classify::finish_exchanger_flags(&addresses, &mut flags);
     Exchanger {
         name: name.to_string(),
         preference,

@@ -1,7 +1,7 @@
 //! Classification of addresses (IANA special-purpose registries) and of a domain's
 //! load-balancing configuration (seed 000, Table I).
 
-use crate::record::{AddrClass, ConfigClass};
+use crate::record::{AddrClass, Address, ConfigClass, ExchangerFlag};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// The class of one address.
@@ -103,6 +103,18 @@ fn v6_class(ip: Ipv6Addr) -> AddrClass {
 /// The configuration class of seed 000 from the number of MX records (null MX excluded) and
 /// the numbers of distinct IPv4 and IPv6 addresses over all exchangers. Implicit MX, null MX
 /// and failures are `NonIdentified` by the caller.
+/// Adds the flags an exchanger's addresses call for (`no-address`, `non-public-address`) and
+/// sorts the flags; shared by the resolve stage and the offline readers.
+pub fn finish_exchanger_flags(addresses: &[Address], flags: &mut Vec<ExchangerFlag>) {
+    if addresses.is_empty() {
+        flags.push(ExchangerFlag::NoAddress);
+    }
+    if addresses.iter().any(|a| !a.class.is_public()) {
+        flags.push(ExchangerFlag::NonPublicAddress);
+    }
+    flags.sort();
+}
+
 pub fn config_class(n_mx: usize, n_v4: usize, n_v6: usize) -> ConfigClass {
     use ConfigClass::*;
     match n_mx {

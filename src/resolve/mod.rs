@@ -200,13 +200,7 @@ impl DomainResolver {
                 ptr,
             });
         }
-        if addresses.is_empty() {
-            flags.push(ExchangerFlag::NoAddress);
-        }
-        if addresses.iter().any(|a| !a.class.is_public()) {
-            flags.push(ExchangerFlag::NonPublicAddress);
-        }
-        flags.sort();
+        classify::finish_exchanger_flags(&addresses, &mut flags);
         Exchanger {
             name: name.to_string(),
             preference,
