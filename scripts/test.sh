@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-test-deps.sh
-exec cargo test --locked "$@"
+exec cargo test --workspace --locked "$@"

@@ -1,10 +1,13 @@
-//! The one place that writes to stderr: progress and per-line input problems.
+//! The binary's [`Reporter`]: the one place that writes progress and per-line input problems
+//! to stderr.
 //!
 //! On a terminal a live bar (indicatif); otherwise a line every [`LINE_INTERVAL`] so logs of
 //! long batch runs show progress without flooding. Rejected input lines are printed one per
 //! line as `FILE:LINE: REASON: "TEXT"`, whatever the mode, unless quiet.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use mxinfer_core::input::BadLine;
+use mxinfer_core::progress::Reporter;
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -26,7 +29,6 @@ pub enum ProgressMode {
 pub struct Progress {
     bar: Option<ProgressBar>,
     lines: bool,
-    bad_lines: bool,
     label: String,
     start: Instant,
     last: Mutex<Instant>,
@@ -57,7 +59,6 @@ impl Progress {
         Progress {
             bar,
             lines,
-            bad_lines: true,
             label: label.to_string(),
             start: Instant::now(),
             last: Mutex::new(Instant::now()),
@@ -71,16 +72,10 @@ impl Progress {
         }
         self
     }
+}
 
-    /// A reporter that prints nothing at all (library use, tests).
-    pub fn silent() -> Self {
-        let mut p = Progress::new(ProgressMode::Off, "");
-        p.bad_lines = false;
-        p
-    }
-
-    /// Reports that `done` items are finished (`msg` is a short status summary).
-    pub fn tick(&self, done: u64, msg: impl FnOnce() -> String) {
+impl Reporter for Progress {
+    fn tick(&self, done: u64, msg: &dyn Fn() -> String) {
         if let Some(b) = &self.bar {
             b.set_position(done);
             if done.is_multiple_of(256) {
@@ -103,12 +98,8 @@ impl Progress {
         }
     }
 
-    /// Prints a problem with one input line.
-    pub fn bad_line(&self, file: &str, line: &crate::input::BadLine) {
+    fn bad_line(&self, file: &str, line: &BadLine) {
         // Off mode still reports bad lines: they are errors, not progress.
-        if !self.bad_lines {
-            return;
-        }
         let text = format!("{file}:{}: {}: \"{}\"", line.line, line.reason, line.text);
         match &self.bar {
             Some(b) => b.suspend(|| eprintln!("{text}")),
@@ -118,8 +109,7 @@ impl Progress {
         }
     }
 
-    /// Prints a final one-line summary and clears the bar.
-    pub fn finish(&self, summary: &str) {
+    fn finish(&self, summary: &str) {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
         }

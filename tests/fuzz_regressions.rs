@@ -1,7 +1,7 @@
 //! Inputs found by the fuzz targets of `fuzz/` (see fuzz/RESULTS.md), kept as regression
 //! tests: each one crashed or misbehaved before its fix.
 
-use mxinfer::input::{DomainReader, Entry};
+use mxinfer_core::input::{DomainReader, Entry};
 
 fn read_all(data: &[u8]) -> Vec<Entry> {
     DomainReader::new(data)

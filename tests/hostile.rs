@@ -8,7 +8,7 @@
 mod common;
 
 use common::schema::HostProbe;
-use mxinfer::sim::farm::{Farm, FarmSpec, Persona, builtin};
+use mxinfer_sim::farm::{Farm, FarmSpec, Persona, builtin};
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
@@ -367,7 +367,7 @@ fn ten_thousand_hostile_targets_one_record_each_bounded_memory() {
         .map(|(ip, p, _)| (ip.to_string(), p.name.clone()))
         .collect();
     // One listening socket per address in this process (the soft limit may be 1024).
-    mxinfer::util::ensure_open_files(n as u64 + 2048, "the 10,000-address farm").unwrap();
+    mxinfer_core::util::ensure_open_files(n as u64 + 2048, "the 10,000-address farm").unwrap();
     let farm = start_farm(hosts, false);
     let dir = tempfile::tempdir().unwrap();
     let time_out = dir.path().join("rss.txt");

@@ -6,7 +6,7 @@
 mod common;
 
 use common::schema::{HostProbe, RunMeta};
-use mxinfer::sim::farm::{Farm, FarmSpec, builtin};
+use mxinfer_sim::farm::{Farm, FarmSpec, builtin};
 use std::net::IpAddr;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -639,7 +639,7 @@ fn ehlo_and_helo_refused() {
 #[test]
 fn one_farm_many_addresses_persona_by_address() {
     let names = ["normal", "self-signed", "starttls-454", "no-esmtp"];
-    let hosts: Vec<(IpAddr, mxinfer::sim::farm::Persona, Duration)> = names
+    let hosts: Vec<(IpAddr, mxinfer_sim::farm::Persona, Duration)> = names
         .iter()
         .map(|n| (common::loopback_addr(), builtin(n).unwrap(), Duration::ZERO))
         .collect();

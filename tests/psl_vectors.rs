@@ -1,7 +1,7 @@
 //! The official Public Suffix List test vectors (tests/fixtures/psl/test_psl.txt) against the
 //! embedded list, with the list's own algorithm (implicit `*` rule; ICANN and private rules).
 
-use mxinfer::label::psl::Psl;
+use mxinfer_label::psl::Psl;
 
 /// Vectors whose expected value changed because the list changed since the vectors were
 /// written (none known for the 2026-10-22 list; kept for when one appears).

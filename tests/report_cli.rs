@@ -162,13 +162,12 @@ fn report_formats_and_files() {
     assert!(html.contains("<table>"));
 
     // The helper the future `mxinfer run` calls.
-    let mut t = mxinfer::report::ShareTally::new(mxinfer::report::ReportOptions::default());
-    let bad =
-        mxinfer::report::files::read_records::<mxinfer::record::DomainLabel>(&l, |r| t.add(&r))
-            .unwrap();
+    let mut t =
+        mxinfer_core::report::ShareTally::new(mxinfer_core::report::ReportOptions::default());
+    let bad = mxinfer_core::jsonl::read::<mxinfer_record::DomainLabel>(&l, |r| t.add(&r)).unwrap();
     assert_eq!(bad, 0);
     let out = dir.path().join("out");
-    mxinfer::report::files::write_report_dir(&out, &t.finish()).unwrap();
+    mxinfer_core::report::files::write_report_dir(&out, &t.finish()).unwrap();
     for f in ["report.md", "report.json", "report.html"] {
         assert!(out.join(f).is_file(), "{f}");
     }

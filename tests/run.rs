@@ -5,9 +5,9 @@
 mod common;
 
 use common::{read_jsonl, start_nsd};
-use mxinfer::cli::ServeArgs;
-use mxinfer::sim::dns::DnsServer;
-use mxinfer::sim::farm::Farm;
+use mxinfer_sim::dns::DnsServer;
+use mxinfer_sim::farm::Farm;
+use mxinfer_sim::world::ServeSettings;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -35,7 +35,7 @@ fn world(dir: &Path, n: u64, seed: u64) {
 
 /// The world's zone on a free 127.0.0.1 port and its personas on a free port.
 fn serve(dir: &Path, command_log: Option<PathBuf>) -> (DnsServer, Farm) {
-    let (dns, farm, _) = mxinfer::sim::world::serve(&ServeArgs {
+    let (dns, farm, _) = mxinfer_sim::world::serve(&ServeSettings {
         dir: dir.to_path_buf(),
         dns: "127.0.0.1:0".parse().unwrap(),
         no_farm: false,
@@ -238,7 +238,7 @@ fn run_writes_every_output_once_per_domain_and_a_complete_run_json() {
     assert_eq!(
         companies["sha256"].as_str().unwrap(),
         hex::encode(sha2::Sha256::digest(
-            mxinfer::label::data::EMBEDDED_COMPANIES.as_bytes()
+            mxinfer_label::data::EMBEDDED_COMPANIES.as_bytes()
         ))
     );
     assert!(companies["date"].is_string());

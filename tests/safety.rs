@@ -9,9 +9,9 @@
 mod common;
 
 use common::schema::{HostProbe, RunMeta};
-use mxinfer::probe::plan::{Cidr, DEFAULT_BLOCKLIST, Decision, Policy, parse_cidr_list};
-use mxinfer::resolve::classify::addr_class;
-use mxinfer::sim::farm::{Farm, FarmSpec, Persona, builtin, load_personas};
+use mxinfer_core::probe::plan::{Cidr, DEFAULT_BLOCKLIST, Decision, Policy, parse_cidr_list};
+use mxinfer_core::resolve::classify::addr_class;
+use mxinfer_sim::farm::{Farm, FarmSpec, Persona, builtin, load_personas};
 use std::net::IpAddr;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -145,7 +145,7 @@ fn every_non_public_class_is_skipped_without_allow_private() {
         assert_eq!(real.decide(ip, class), Decision::SkipPrivate, "{a}");
         // A class claimed wrongly as public is still caught by the default blocklist.
         assert_ne!(
-            real.decide(ip, mxinfer::record::AddrClass::Public),
+            real.decide(ip, mxinfer_record::AddrClass::Public),
             Decision::Probe,
             "{a} with a wrong class"
         );
@@ -359,7 +359,7 @@ fn a_low_open_file_limit_is_raised_or_named_with_the_flag() {
 
 #[test]
 fn no_mail_or_rcpt_is_sent_to_any_persona() {
-    let all = load_personas(mxinfer::sim::farm::BUILTIN_PERSONAS).unwrap();
+    let all = load_personas(mxinfer_sim::farm::BUILTIN_PERSONAS).unwrap();
     let hosts: Vec<(IpAddr, Persona, Duration)> = all
         .into_iter()
         .filter(|p| !(p.name.starts_with("drip") || p.name == "tarpit"))

@@ -4,9 +4,9 @@
 mod common;
 
 use common::{mxinfer, read_jsonl, start_nsd};
-use mxinfer::sim::certs::TestCa;
-use mxinfer::sim::farm::{Farm, FarmSpec};
-use mxinfer::sim::world::{Truth, load_world_personas, world_seed};
+use mxinfer_sim::certs::TestCa;
+use mxinfer_sim::farm::{Farm, FarmSpec};
+use mxinfer_sim::world::{Truth, load_world_personas, world_seed};
 use std::net::IpAddr;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -109,7 +109,7 @@ fn the_personas_start_in_the_farm_and_answer_the_prober() {
         .iter()
         .find(|p| {
             p.name.starts_with("self-")
-                && p.cert == mxinfer::sim::certs::CertKind::Ca
+                && p.cert == mxinfer_sim::certs::CertKind::Ca
                 && p.ehlo.iter().any(|l| l.contains("STARTTLS"))
                 && p.addr.is_some_and(|a| a.to_string().starts_with("127.64."))
                 && t.iter()
@@ -230,9 +230,9 @@ fn the_in_process_dns_answers_like_nsd() {
     world(dir.path(), 600, 21);
     let zone = std::fs::read_to_string(dir.path().join("world.zone")).unwrap();
     let nsd = start_nsd(&[(".", zone.clone())]);
-    let ours = mxinfer::sim::dns::DnsServer::start(
+    let ours = mxinfer_sim::dns::DnsServer::start(
         std::net::SocketAddr::new(common::loopback_addr(), 0),
-        mxinfer::sim::dns::ZoneDb::parse(&zone).unwrap(),
+        mxinfer_sim::dns::ZoneDb::parse(&zone).unwrap(),
     )
     .unwrap();
     let a = resolve_all(dir.path(), &nsd.ns(), "nsd");
@@ -247,4 +247,14 @@ fn the_in_process_dns_answers_like_nsd() {
         "{:?}",
         (st("ok"), st("null-mx"))
     );
+}
+
+/// The world's PSL (moved from the sim crate, which must not link the labeller): its suffixes
+/// parse as the labeller reads them.
+#[test]
+fn the_world_psl_lists_its_suffixes() {
+    let psl = mxinfer_label::psl::Psl::parse(&mxinfer_sim::world::psl(), true).unwrap();
+    assert_eq!(psl.registered("mail.acme1.test"), Some("acme1.test"));
+    assert_eq!(psl.registered("mx.pine2.sim"), Some("pine2.sim"));
+    assert_eq!(psl.registered("aspmx.l.google.com"), Some("google.com"));
 }

@@ -3,9 +3,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mxinfer::label::banner::{is_hostname, parse_reply};
-use mxinfer::label::data::LabelData;
-use mxinfer::label::psl::Psl;
+use mxinfer_label::banner::{is_hostname, parse_reply};
+use mxinfer_label::data::LabelData;
+use mxinfer_label::psl::Psl;
 use std::sync::OnceLock;
 
 static STATE: OnceLock<(Psl, LabelData)> = OnceLock::new();

@@ -3,17 +3,17 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mxinfer::probe::tls::summarize;
+use mxinfer_core::probe::tls::summarize;
 
 fuzz_target!(|data: &[u8]| {
     let c = summarize(data);
     assert_eq!(c.sha256.len(), 64);
     if let Some(leaf) = Some(&c) {
         for n in &leaf.san_dns {
-            let _ = mxinfer::probe::verify::name_matches(leaf, n);
+            let _ = mxinfer_core::probe::verify::name_matches(leaf, n);
         }
         if let Some(cn) = &leaf.subject_cn {
-            let _ = mxinfer::probe::verify::name_matches(leaf, cn);
+            let _ = mxinfer_core::probe::verify::name_matches(leaf, cn);
         }
     }
 });

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mxinfer::input::{DomainReader, Entry, normalize_domain};
+use mxinfer_core::input::{DomainReader, Entry, normalize_domain};
 
 fuzz_target!(|data: &[u8]| {
     let mut r = DomainReader::new(std::io::BufReader::with_capacity(7, data));

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mxinfer::enrich::{AsTable, parse_origins, range_to_prefixes};
+use mxinfer_label::pfx2as::{AsTable, parse_origins, range_to_prefixes};
 
 fuzz_target!(|data: &[u8]| {
     let mut t = AsTable::new();

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mxinfer::probe::reply::{Limits, ReplyReader, capabilities};
+use mxinfer_core::probe::reply::{Limits, ReplyReader, capabilities};
 
 fuzz_target!(|data: &[u8]| {
     // The first byte picks the chunk size (socket reads of any length), the next two small

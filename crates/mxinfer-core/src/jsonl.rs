@@ -1,0 +1,307 @@
+//! The one JSON Lines reader and writer of the engine: every stage file, dataset and run
+//! directory goes through it.
+//!
+//! Reading: gzip is recognised by its magic bytes whatever the file's name; a byte-order
+//! mark at the start of the file is skipped; blank lines are skipped and counted; a line that
+//! is not a record is handed back with its line number (the callers report it as
+//! `FILE:LINE: reason`, count it, and go on). Writing: one record per line, buffered; an
+//! appending writer and the repair of a last line cut short by a kill (for `run --resume`).
+
+use mxinfer_record::InputCounts;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+/// Reading or writing a JSON Lines file failed (not a bad line: those are data).
+#[derive(Debug, thiserror::Error)]
+pub enum JsonlError {
+    #[error("opening {}", path.display())]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("reading {}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("creating {}", path.display())]
+    Create {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("writing {}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Buffer size of readers and writers (large files, few system calls).
+const BUFFER: usize = 1 << 20;
+
+/// Opens `path` for reading, decompressing gzip (detected by its magic bytes, whatever the
+/// name), as scanners' and CAIDA's files usually come compressed.
+pub fn open(path: &Path) -> Result<Box<dyn BufRead>, JsonlError> {
+    let file = std::fs::File::open(path).map_err(|source| JsonlError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut r = BufReader::with_capacity(BUFFER, file);
+    let head = r.fill_buf().map_err(|source| JsonlError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Ok(Box::new(BufReader::with_capacity(
+            BUFFER,
+            flate2::bufread::MultiGzDecoder::new(r),
+        )))
+    } else {
+        Ok(Box::new(r))
+    }
+}
+
+/// Calls `f(line number, bytes)` for every line of `path` that is not blank (the line
+/// number counts from 1 and includes blank lines; a byte-order mark at the start is
+/// dropped, the line end is kept). `counts.lines` and `counts.blank` are updated here;
+/// `f` decides what else to count.
+pub fn for_each_line(
+    path: &Path,
+    counts: &mut InputCounts,
+    mut f: impl FnMut(u64, &[u8]),
+) -> Result<(), JsonlError> {
+    let mut r = open(path)?;
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = r
+            .read_until(b'\n', &mut line)
+            .map_err(|source| JsonlError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        if n == 0 {
+            return Ok(());
+        }
+        counts.lines += 1;
+        let body = if counts.lines == 1 {
+            line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&line)
+        } else {
+            &line
+        };
+        if body.iter().all(u8::is_ascii_whitespace) {
+            counts.blank += 1;
+            continue;
+        }
+        f(counts.lines, body);
+    }
+}
+
+/// Reads `path` line by line, parsing each non-blank line with `parse`; a line it cannot
+/// parse is reported through `tracing` as `FILE:LINE: not a record: ERROR` and counted in
+/// `counts.rejected`, the others in `counts.accepted`.
+pub fn parse_lines(
+    path: &Path,
+    counts: &mut InputCounts,
+    mut parse: impl FnMut(&[u8]) -> Result<(), serde_json::Error>,
+) -> Result<(), JsonlError> {
+    let (mut accepted, mut rejected) = (0, 0);
+    for_each_line(path, counts, |n, line| match parse(line) {
+        Ok(()) => accepted += 1,
+        Err(e) => {
+            rejected += 1;
+            tracing::warn!("{}:{n}: not a record: {e}", path.display());
+        }
+    })?;
+    counts.accepted += accepted;
+    counts.rejected += rejected;
+    Ok(())
+}
+
+/// Reads the `T` records of `path` (see [`parse_lines`]), with the counts of its lines.
+pub fn read_counted<T: DeserializeOwned>(
+    path: &Path,
+    counts: &mut InputCounts,
+    mut f: impl FnMut(T),
+) -> Result<(), JsonlError> {
+    parse_lines(path, counts, |line| {
+        serde_json::from_slice::<T>(line).map(&mut f)
+    })
+}
+
+/// Reads the `T` records of `path` (see [`parse_lines`]); returns the number of lines that
+/// are not such a record.
+pub fn read<T: DeserializeOwned>(path: &Path, f: impl FnMut(T)) -> Result<u64, JsonlError> {
+    let mut counts = InputCounts::default();
+    read_counted(path, &mut counts, f)?;
+    Ok(counts.rejected)
+}
+
+/// Where a stage writes its JSON Lines: a file (created or truncated), or standard output
+/// for `-`.
+pub fn create(path: &str) -> Result<Box<dyn Write + Send>, JsonlError> {
+    if path == "-" {
+        Ok(Box::new(std::io::BufWriter::with_capacity(
+            1 << 16,
+            std::io::stdout(),
+        )))
+    } else {
+        let f = std::fs::File::create(path).map_err(|source| JsonlError::Create {
+            path: PathBuf::from(path),
+            source,
+        })?;
+        Ok(Box::new(std::io::BufWriter::with_capacity(1 << 16, f)))
+    }
+}
+
+/// Opens `path` for appending records (created if missing).
+pub fn append(path: &Path) -> Result<std::io::BufWriter<std::fs::File>, JsonlError> {
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|source| JsonlError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    Ok(std::io::BufWriter::with_capacity(1 << 16, f))
+}
+
+/// Writes one record as a JSON line.
+pub fn write<T: Serialize>(out: &mut dyn Write, rec: &T) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *out, rec)?;
+    out.write_all(b"\n")
+}
+
+/// Cuts a file after its last newline: a record cut short by a kill is dropped (it is
+/// redone). Returns the bytes dropped; a missing file drops nothing.
+pub fn drop_cut_line(path: &Path) -> Result<u64, JsonlError> {
+    let read_err = |source| JsonlError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut f = match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(source) => {
+            return Err(JsonlError::Open {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let len = f.metadata().map_err(read_err)?.len();
+    let mut end = len;
+    let mut buf = vec![0u8; 64 * 1024];
+    while end > 0 {
+        let start = end.saturating_sub(buf.len() as u64);
+        let n = (end - start) as usize;
+        f.seek(SeekFrom::Start(start)).map_err(read_err)?;
+        f.read_exact(&mut buf[..n]).map_err(read_err)?;
+        if let Some(i) = buf[..n].iter().rposition(|&b| b == b'\n') {
+            end = start + i as u64 + 1;
+            break;
+        }
+        end = start;
+    }
+    if end < len {
+        f.set_len(end).map_err(|source| JsonlError::Write {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    }
+    Ok(len - end)
+}
+
+/// The number of lines (newlines) of `path`.
+pub fn count_lines(path: &Path) -> Result<u64, JsonlError> {
+    let read_err = |source| JsonlError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let f = std::fs::File::open(path).map_err(|source| JsonlError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut r = BufReader::with_capacity(BUFFER, f);
+    let mut n = 0;
+    loop {
+        let buf = r.fill_buf().map_err(read_err)?;
+        if buf.is_empty() {
+            return Ok(n);
+        }
+        n += buf.iter().filter(|&&b| b == b'\n').count() as u64;
+        let l = buf.len();
+        r.consume(l);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_plain_and_gzip_with_bom_blank_and_bad_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "\u{feff}{\"a\":1}\n\n{\"a\":2}\nnot json\n{\"a\":3}";
+        let plain = dir.path().join("x.jsonl");
+        std::fs::write(&plain, text).unwrap();
+        let gz = dir.path().join("x.jsonl.gz");
+        let mut e = flate2::write::GzEncoder::new(
+            std::fs::File::create(&gz).unwrap(),
+            flate2::Compression::default(),
+        );
+        e.write_all(text.as_bytes()).unwrap();
+        e.finish().unwrap();
+        #[derive(serde::Deserialize)]
+        struct R {
+            a: u32,
+        }
+        for p in [&plain, &gz] {
+            let mut counts = InputCounts::default();
+            let mut got = Vec::new();
+            read_counted::<R>(p, &mut counts, |r| got.push(r.a)).unwrap();
+            assert_eq!(got, [1, 2, 3], "{}", p.display());
+            assert_eq!(
+                (counts.lines, counts.blank, counts.accepted, counts.rejected),
+                (5, 1, 3, 1)
+            );
+            assert_eq!(read::<R>(p, |_| {}).unwrap(), 1);
+        }
+    }
+
+    #[test]
+    fn a_cut_last_line_is_dropped_and_whole_lines_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.jsonl");
+        std::fs::write(&p, "{\"a\":1}\n{\"a\":2}\n{\"a\":").unwrap();
+        assert_eq!(drop_cut_line(&p).unwrap(), 5);
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            "{\"a\":1}\n{\"a\":2}\n"
+        );
+        assert_eq!(drop_cut_line(&p).unwrap(), 0);
+        assert_eq!(count_lines(&p).unwrap(), 2);
+        assert_eq!(drop_cut_line(&dir.path().join("missing")).unwrap(), 0);
+        let mut w = append(&p).unwrap();
+        write(&mut w, &serde_json::json!({"a": 3})).unwrap();
+        drop(w);
+        assert_eq!(count_lines(&p).unwrap(), 3);
+    }
+
+    #[test]
+    fn errors_name_the_file() {
+        let e = read::<serde_json::Value>(Path::new("/nonexistent/x.jsonl"), |_| {}).unwrap_err();
+        assert_eq!(e.to_string(), "opening /nonexistent/x.jsonl");
+    }
+}

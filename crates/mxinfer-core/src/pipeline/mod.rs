@@ -1,0 +1,745 @@
+//! The only module that wires stages together: input -> resolve -> output, with bounded
+//! channels, the second pass, cancellation and the run metadata; the label and probe stages
+//! over their files; and [`run`], all of them streaming into each other.
+
+pub mod run;
+
+use crate::input::{self, DomainReader, Entry, InputDomain};
+use crate::jsonl;
+use crate::progress::{Cancel, Reporter};
+use crate::resolve::{DomainResolver, needs_second_pass};
+use anyhow::Context;
+use futures::StreamExt;
+use mxinfer_record::{DnsStatus, DomainDns, InputCounts, RunMeta};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Bytes of label output gathered before one write.
+const OUTPUT_CHUNK: usize = 1 << 20;
+
+/// Input lines buffered between the reader thread and the resolvers.
+const INPUT_CHANNEL: usize = 4096;
+
+/// Reads a domain list on a blocking thread, sends accepted domains, reports bad lines.
+fn spawn_reader(
+    path: String,
+    progress: Arc<dyn Reporter>,
+    tx: tokio::sync::mpsc::Sender<InputDomain>,
+) -> std::thread::JoinHandle<anyhow::Result<InputCounts>> {
+    std::thread::spawn(move || {
+        let src = input::open(&path).with_context(|| format!("opening {path}"))?;
+        let shown = if path == "-" {
+            "<stdin>"
+        } else {
+            path.as_str()
+        };
+        let mut reader = DomainReader::new(src);
+        for e in reader.by_ref() {
+            match e.with_context(|| format!("reading {shown}"))? {
+                Entry::Domain(d) => {
+                    if tx.blocking_send(d).is_err() {
+                        break; // the consumer stopped (interrupted)
+                    }
+                }
+                Entry::Rejected(b) => progress.bad_line(shown, &b),
+            }
+        }
+        Ok(reader.counts().clone())
+    })
+}
+
+/// Summary of a resolve run (also written as metadata).
+pub struct ResolveOutcome {
+    pub meta: RunMeta,
+    /// The sink of `run`, closed, with every address's names.
+    pub targets: Option<TargetSink>,
+    /// Input domains skipped as already resolved (`--resume`).
+    pub skipped: u64,
+}
+
+/// Settings of one resolve run.
+pub struct ResolveRun {
+    pub input: String,
+    pub concurrency: usize,
+    pub args: Vec<String>,
+    /// Settings to record in the metadata (resolver, options).
+    pub settings: serde_json::Value,
+    /// `run`: every exchanger address not seen before goes to the probe stage here.
+    pub targets: Option<TargetSink>,
+    /// `run --resume`: domains already resolved (lower-case, no trailing dot), not redone.
+    pub skip: Option<std::collections::HashSet<String>>,
+}
+
+/// Hands the probe stage of `run` each exchanger address once, as resolve records are
+/// written, and keeps every exchanger name of each address (merged into the probe records
+/// at the end).
+pub struct TargetSink {
+    tx: Option<tokio::sync::mpsc::Sender<crate::probe::plan::Target>>,
+    /// Address -> exchanger names (sorted) of every record written.
+    pub names: std::collections::HashMap<std::net::IpAddr, std::collections::BTreeSet<String>>,
+    /// Addresses that need no probe (already in the probe output: `--resume`).
+    done: std::collections::HashSet<std::net::IpAddr>,
+    /// Addresses sent to the probe stage.
+    pub sent: u64,
+}
+
+impl TargetSink {
+    pub fn new(
+        tx: tokio::sync::mpsc::Sender<crate::probe::plan::Target>,
+        done: std::collections::HashSet<std::net::IpAddr>,
+    ) -> Self {
+        TargetSink {
+            tx: Some(tx),
+            names: Default::default(),
+            done,
+            sent: 0,
+        }
+    }
+
+    /// Records the names of `rec`'s addresses; returns the addresses seen for the first
+    /// time that still need a probe.
+    pub fn note(&mut self, rec: &DomainDns) -> Vec<crate::probe::plan::Target> {
+        let mut new = Vec::new();
+        for x in &rec.exchangers {
+            for a in &x.addresses {
+                match self.names.entry(a.ip) {
+                    std::collections::hash_map::Entry::Occupied(mut e) => {
+                        if !e.get().contains(&x.name) {
+                            e.get_mut().insert(x.name.clone());
+                        }
+                    }
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert([x.name.clone()].into());
+                        if !self.done.contains(&a.ip) {
+                            new.push(crate::probe::plan::Target {
+                                ip: a.ip,
+                                // Classified again here, not taken from the record: the skip
+                                // rules must not depend on what a record claims.
+                                class: crate::resolve::classify::addr_class(a.ip),
+                                names: [x.name.clone()].into(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        new
+    }
+
+    /// Sends the targets to the probe stage (waits while its queue is full). A probe stage
+    /// that has stopped (interrupted) is not an error: the resolve records are still written.
+    pub async fn send(&mut self, targets: Vec<crate::probe::plan::Target>) {
+        for t in targets {
+            let Some(tx) = &self.tx else { return };
+            if tx.send(t).await.is_err() {
+                self.tx = None;
+                return;
+            }
+            self.sent += 1;
+        }
+    }
+
+    /// Ends the stream of targets (the probe stage finishes what it has).
+    pub fn close(&mut self) {
+        self.tx = None;
+    }
+}
+
+/// Resolves every domain of the input and writes one record per accepted domain to `out`.
+pub async fn run_resolve(
+    run: ResolveRun,
+    resolver: Arc<DomainResolver>,
+    out: &mut dyn Write,
+    progress: Arc<dyn Reporter>,
+    cancel: Cancel,
+) -> anyhow::Result<ResolveOutcome> {
+    let started_at = crate::util::now_rfc3339();
+    let t0 = Instant::now();
+    let mut run = run;
+    let mut sink = run.targets.take();
+    let skip = run.skip.take().unwrap_or_default();
+    let (tx, rx) = tokio::sync::mpsc::channel::<InputDomain>(INPUT_CHANNEL);
+    let reader = spawn_reader(run.input.clone(), progress.clone(), tx);
+    let skipped = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let skipped2 = skipped.clone();
+    let mut counts: BTreeMap<DnsStatus, u64> = BTreeMap::new();
+    let mut done: u64 = 0;
+    let mut retry: Vec<(InputDomain, DomainDns)> = Vec::new();
+    let mut interrupted = false;
+
+    // Each domain is its own task, so resolution spreads over the runtime's worker threads
+    // (polled inside this task, all DNS work would share one thread).
+    let mut stream = Box::pin(
+        tokio_stream_from(rx)
+            .filter(move |d| {
+                let done = !skip.is_empty() && skip.contains(&key_of(&d.domain));
+                if done {
+                    skipped2.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                std::future::ready(!done)
+            })
+            .map(|d| {
+                let r = resolver.clone();
+                tokio::spawn(async move {
+                    let rec = r.resolve(&d, 1).await;
+                    (d, rec)
+                })
+            })
+            .buffer_unordered(run.concurrency),
+    );
+    let ctrl_c = cancel.cancelled();
+    tokio::pin!(ctrl_c);
+    loop {
+        tokio::select! {
+            item = stream.next() => {
+                let Some(joined) = item else { break };
+                let (d, rec) = joined.context("a resolver task failed")?;
+                if needs_second_pass(&rec) {
+                    retry.push((d, rec));
+                    continue;
+                }
+                emit(out, &rec, &mut counts)?;
+                if let Some(s) = &mut sink {
+                    let t = s.note(&rec);
+                    s.send(t).await;
+                }
+                done += 1;
+                progress.tick(done, &|| status_line(&counts));
+            }
+            _ = &mut ctrl_c, if !interrupted => {
+                interrupted = true;
+                progress.finish("interrupted: writing what is known");
+                break;
+            }
+        }
+    }
+    // Dropping the stream drops the input receiver, so a reader blocked on a full channel
+    // stops (after cancellation); domains still in flight are abandoned.
+    drop(stream);
+    if !interrupted && !retry.is_empty() {
+        // Second pass for transient failures, with the failed shared lookups forgotten.
+        resolver.cache().purge_transient();
+        let mut second = Box::pin(
+            futures::stream::iter(retry.drain(..).map(|(d, _)| d))
+                .map(|d| {
+                    let r = resolver.clone();
+                    tokio::spawn(async move { r.resolve(&d, 2).await })
+                })
+                .buffer_unordered(run.concurrency),
+        );
+        while let Some(joined) = second.next().await {
+            let rec = joined.context("a resolver task failed")?;
+            emit(out, &rec, &mut counts)?;
+            if let Some(s) = &mut sink {
+                let t = s.note(&rec);
+                s.send(t).await;
+            }
+            done += 1;
+            progress.tick(done, &|| status_line(&counts));
+        }
+    } else {
+        // Interrupted: what is known is still written (first-pass records).
+        for (_, rec) in retry.drain(..) {
+            emit(out, &rec, &mut counts)?;
+            if let Some(s) = &mut sink {
+                s.note(&rec);
+            }
+        }
+    }
+    if let Some(s) = &mut sink {
+        s.close();
+    }
+    out.flush().context("writing output")?;
+    let input_counts = match reader.join() {
+        Ok(r) => r?,
+        Err(_) => anyhow::bail!("the input reader thread panicked"),
+    };
+    let cache = resolver.cache().stats();
+    let duration = t0.elapsed().as_secs_f64();
+    let mut stage = run.settings.clone();
+    if let serde_json::Value::Object(m) = &mut stage {
+        m.insert("queries_sent".into(), resolver.queries_sent().into());
+        m.insert("exchanger_cache".into(), serde_json::to_value(cache)?);
+        m.insert(
+            "domains_per_second".into(),
+            ((done as f64 / duration.max(1e-9)).round()).into(),
+        );
+    }
+    let meta = RunMeta {
+        tool: "mxinfer".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        command: "resolve".into(),
+        args: run.args,
+        started_at,
+        finished_at: crate::util::now_rfc3339(),
+        duration_s: duration,
+        input: run.input,
+        input_counts,
+        status_counts: counts
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), *v))
+            .collect(),
+        stage,
+        interrupted,
+    };
+    progress.finish(&format!(
+        "{} domains in {:.1} s: {}",
+        done,
+        duration,
+        status_line(&counts)
+    ));
+    Ok(ResolveOutcome {
+        meta,
+        targets: sink,
+        skipped: skipped.load(std::sync::atomic::Ordering::Relaxed),
+    })
+}
+
+/// A domain as the records spell it, for matching: lower-case, no trailing dot.
+pub fn key_of(domain: &str) -> String {
+    domain.trim_end_matches('.').to_ascii_lowercase()
+}
+
+fn emit(
+    out: &mut dyn Write,
+    rec: &DomainDns,
+    counts: &mut BTreeMap<DnsStatus, u64>,
+) -> anyhow::Result<()> {
+    jsonl::write(out, rec).context("writing output")?;
+    *counts.entry(rec.status).or_default() += 1;
+    Ok(())
+}
+
+fn status_line(counts: &BTreeMap<DnsStatus, u64>) -> String {
+    counts
+        .iter()
+        .map(|(k, v)| format!("{}={v}", k.as_str()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A stream over an mpsc receiver.
+fn tokio_stream_from<T: Send + 'static>(
+    rx: tokio::sync::mpsc::Receiver<T>,
+) -> impl futures::Stream<Item = T> {
+    futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|v| (v, rx)) })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Label: probes (+ enrich) -> labeller <- resolve records; then labels and claims
+// ---------------------------------------------------------------------------------------------
+
+/// The label stage's data and method settings (paths as given; `None`: the embedded table).
+#[derive(Debug, Clone)]
+pub struct LabelSources {
+    pub pfx2as: Option<std::path::PathBuf>,
+    pub companies: Option<std::path::PathBuf>,
+    pub psl: Option<std::path::PathBuf>,
+    pub psl_icann_only: bool,
+    pub settings: mxinfer_label::LabelSettings,
+}
+
+/// Settings of one label run.
+#[derive(Debug, Clone)]
+pub struct LabelRun {
+    pub dns: std::path::PathBuf,
+    pub probes: std::path::PathBuf,
+    pub sources: LabelSources,
+    pub claims: Option<std::path::PathBuf>,
+    /// The command line, recorded in the metadata.
+    pub args: Vec<String>,
+}
+
+/// Summary of a label run (also written as metadata).
+pub struct LabelOutcome {
+    pub meta: RunMeta,
+    /// Input lines that were not valid records (reported, skipped).
+    pub bad_lines: u64,
+    /// The labeller with the whole batch. Handed back rather than dropped inside, so a
+    /// command that exits next can skip freeing it (`std::mem::forget`): freeing millions of
+    /// small allocations one by one costs several percent of a large run.
+    pub labeller: mxinfer_label::Labeller,
+}
+
+/// Labels every domain of the resolve output from the probe evidence and writes one record
+/// per domain (in input order) to `out`, and the suspicious claims to `run.claims`.
+pub fn run_label(
+    run: LabelRun,
+    out: &mut dyn Write,
+    progress: Arc<dyn Reporter>,
+) -> anyhow::Result<LabelOutcome> {
+    use mxinfer_label::pfx2as::AsTable;
+    use mxinfer_label::{Labeller, data::LabelData, psl::Psl};
+    use mxinfer_record::{HostProbe, LabelStatus};
+    let started_at = crate::util::now_rfc3339();
+    let t0 = Instant::now();
+    let psl = match &run.sources.psl {
+        Some(p) => Psl::parse(
+            &std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+            run.sources.psl_icann_only,
+        )
+        .with_context(|| format!("parsing {}", p.display()))?,
+        None => Psl::embedded(run.sources.psl_icann_only),
+    };
+    let mut data = LabelData::embedded();
+    if let Some(p) = &run.sources.companies {
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        data = data
+            .with_companies(&text)
+            .with_context(|| format!("loading {}", p.display()))?;
+    }
+    let (asn, asn_source, asn_stats) = match &run.sources.pfx2as {
+        Some(p) => {
+            // CAIDA ships pfx2as gzip-compressed: read either.
+            let r = jsonl::open(p)?;
+            let mut t = AsTable::new();
+            let st = t.load(r, &p.display().to_string())?;
+            (t, p.display().to_string(), Some(st))
+        }
+        None => (
+            AsTable::embedded(),
+            "embedded data/asn-companies.csv".to_string(),
+            None,
+        ),
+    };
+    let psl_version = psl.version().map(str::to_string);
+    let companies = data.company_count();
+    let mut lab = Labeller::new(psl, data, run.sources.settings.clone());
+
+    let mut probe_counts = InputCounts::default();
+    jsonl::read_counted::<HostProbe>(&run.probes, &mut probe_counts, |p| {
+        let asns = asn.lookup(p.ip);
+        lab.add_probe(&p, asns);
+    })?;
+    let t_probes = t0.elapsed().as_secs_f64();
+    let mut dns_counts = InputCounts::default();
+    // The label stage's borrowed view of a resolve record: no copy of fields it does not use.
+    jsonl::parse_lines(&run.dns, &mut dns_counts, |line| {
+        let d = serde_json::from_slice::<mxinfer_record::DomainDnsView<'_>>(line)?;
+        lab.add_domain_view(d);
+        if lab.len().is_multiple_of(65536) {
+            progress.tick(lab.len() as u64, &|| "domains read".to_string());
+        }
+        Ok(())
+    })?;
+    let t_dns = t0.elapsed().as_secs_f64();
+    lab.finish();
+    let mut counts: BTreeMap<LabelStatus, u64> = BTreeMap::new();
+    // Records are serialised (by the fast writer, identical to serde's output) into one
+    // reused buffer and written in large chunks: far cheaper than many small writes through
+    // `dyn Write`.
+    let mut buf: Vec<u8> = Vec::with_capacity(OUTPUT_CHUNK + (1 << 16));
+    for i in 0..lab.len() {
+        let rec = lab.label(i);
+        mxinfer_label::json::write_label(&mut buf, &rec);
+        buf.push(b'\n');
+        if buf.len() >= OUTPUT_CHUNK {
+            out.write_all(&buf).context("writing output")?;
+            buf.clear();
+        }
+        *counts.entry(rec.status).or_default() += 1;
+        if i.is_multiple_of(65536) {
+            progress.tick(i as u64, &|| "domains labelled".to_string());
+        }
+    }
+    out.write_all(&buf).context("writing output")?;
+    out.flush().context("writing output")?;
+    let mut n_claims = 0u64;
+    if let Some(p) = &run.claims {
+        let f = std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?;
+        let mut w = std::io::BufWriter::new(f);
+        for c in lab.claims() {
+            jsonl::write(&mut w, &c).with_context(|| format!("writing {}", p.display()))?;
+            n_claims += 1;
+        }
+        w.flush()
+            .with_context(|| format!("writing {}", p.display()))?;
+    }
+    let duration = t0.elapsed().as_secs_f64();
+    let done = lab.len() as u64;
+    let stage = serde_json::json!({
+        "approach": run.sources.settings.approach,
+        "threshold": run.sources.settings.threshold,
+        "batch_size": done,
+        "psl": run.sources.psl.as_ref().map_or("embedded".to_string(), |p| p.display().to_string()),
+        "psl_version": psl_version,
+        "psl_icann_only": run.sources.psl_icann_only,
+        "companies": run.sources.companies.as_ref().map_or("embedded".to_string(), |p| p.display().to_string()),
+        "company_count": companies,
+        "pfx2as": asn_source,
+        "pfx2as_prefixes": asn.len(),
+        "pfx2as_load": asn_stats,
+        "probes": run.probes.display().to_string(),
+        "probe_input_counts": probe_counts,
+        "claims": run.claims.as_ref().map(|p| p.display().to_string()),
+        "claim_count": n_claims,
+        "counts": lab.counts(),
+        "certificate_groups_joined": lab.joined_groups(),
+        "seconds_reading_probes": t_probes,
+        "seconds_reading_dns": t_dns - t_probes,
+        "domains_per_second": (done as f64 / duration.max(1e-9)).round(),
+    });
+    let bad_lines = probe_counts.rejected + dns_counts.rejected;
+    let meta = RunMeta {
+        tool: "mxinfer".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        command: "label".into(),
+        args: run.args,
+        started_at,
+        finished_at: crate::util::now_rfc3339(),
+        duration_s: duration,
+        input: run.dns.display().to_string(),
+        input_counts: dns_counts,
+        status_counts: counts
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), *v))
+            .collect(),
+        stage,
+        interrupted: false,
+    };
+    progress.finish(&format!(
+        "{} domains labelled in {:.1} s: {}",
+        done,
+        duration,
+        counts
+            .iter()
+            .map(|(k, v)| format!("{}={v}", k.as_str()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    ));
+    Ok(LabelOutcome {
+        meta,
+        bad_lines,
+        labeller: lab,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Probe stage
+// ---------------------------------------------------------------------------------------------
+
+/// Settings of one probe run.
+pub struct ProbeRun {
+    pub input: String,
+    pub format: crate::probe::plan::InputFormat,
+    pub concurrency: usize,
+    pub policy: crate::probe::plan::Policy,
+    pub args: Vec<String>,
+    /// Settings to record in the metadata.
+    pub settings: serde_json::Value,
+}
+
+/// Summary of a probe run (also written as metadata).
+pub struct ProbeOutcome {
+    pub meta: RunMeta,
+}
+
+/// Plans the targets (the resolve stage's address classes for list input), probes each
+/// address once, writes one record per target (skipped ones too).
+pub async fn run_probe(
+    run: ProbeRun,
+    prober: Arc<crate::probe::session::Prober>,
+    out: &mut dyn Write,
+    progress: Arc<dyn Reporter>,
+    cancel: Cancel,
+) -> anyhow::Result<ProbeOutcome> {
+    use crate::probe::plan::read_targets;
+    let started_at = crate::util::now_rfc3339();
+    let t0 = Instant::now();
+    let shown = if run.input == "-" {
+        "<stdin>".to_string()
+    } else {
+        run.input.clone()
+    };
+    let (targets, tcounts, format) = {
+        let src = input::open(&run.input).with_context(|| format!("opening {}", run.input))?;
+        let p = progress.clone();
+        let shown2 = shown.clone();
+        read_targets(
+            src,
+            run.format,
+            &crate::resolve::classify::addr_class,
+            move |b| {
+                p.bad_line(
+                    &shown2,
+                    &input::BadLine {
+                        line: b.line,
+                        reason: b.reason,
+                        text: b.text,
+                    },
+                )
+            },
+        )
+        .with_context(|| format!("reading {shown}"))?
+    };
+    let total = targets.len();
+    let policy = Arc::new(run.policy);
+    let tally = probe_targets(
+        futures::stream::iter(targets),
+        prober,
+        policy,
+        run.concurrency,
+        out,
+        &*progress,
+        cancel,
+    )
+    .await?;
+    let (counts, done, interrupted) = (tally.counts, tally.done, tally.interrupted);
+    out.flush().context("writing output")?;
+    let duration = t0.elapsed().as_secs_f64();
+    let mut stage = run.settings.clone();
+    if let serde_json::Value::Object(m) = &mut stage {
+        m.insert(
+            "input_format".into(),
+            format!("{format:?}").to_lowercase().into(),
+        );
+        m.insert("targets".into(), total.into());
+        m.insert(
+            "probes_per_second".into(),
+            ((done as f64 / duration.max(1e-9)).round()).into(),
+        );
+    }
+    let meta = RunMeta {
+        tool: "mxinfer".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        command: "probe".into(),
+        args: run.args,
+        started_at,
+        finished_at: crate::util::now_rfc3339(),
+        duration_s: duration,
+        input: run.input,
+        input_counts: InputCounts {
+            lines: tcounts.lines,
+            blank: tcounts.blank,
+            comments: tcounts.comments,
+            header: 0,
+            accepted: tcounts.accepted,
+            duplicates: tcounts.duplicates,
+            rejected: tcounts.rejected,
+        },
+        status_counts: counts.clone(),
+        stage,
+        interrupted,
+    };
+    progress.finish(&format!(
+        "{} addresses in {:.1} s: {}",
+        done,
+        duration,
+        probe_status_line(&counts)
+    ));
+    Ok(ProbeOutcome { meta })
+}
+
+/// A spawned task that is cancelled when its handle is dropped (an interrupted run leaves no
+/// probe going on behind it).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> std::future::Future for AbortOnDrop<T> {
+    type Output = Result<T, tokio::task::JoinError>;
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// What [`probe_targets`] did.
+pub struct ProbeTally {
+    /// Records per status.
+    pub counts: BTreeMap<String, u64>,
+    /// Records written.
+    pub done: u64,
+    pub interrupted: bool,
+}
+
+/// Probes each target of the stream (or writes its skip record, by `policy`), at most
+/// `concurrency` at once, writing one record per target to `out` as it completes. Stops
+/// when `cancel` resolves (unfinished probes write nothing).
+pub async fn probe_targets(
+    targets: impl futures::Stream<Item = crate::probe::plan::Target>,
+    prober: Arc<crate::probe::session::Prober>,
+    policy: Arc<crate::probe::plan::Policy>,
+    concurrency: usize,
+    out: &mut dyn Write,
+    progress: &dyn Reporter,
+    cancel: Cancel,
+) -> anyhow::Result<ProbeTally> {
+    use crate::probe::plan::Decision;
+    use mxinfer_record::ProbeStatus;
+    let port = prober.settings().port;
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    let mut done: u64 = 0;
+    let mut interrupted = false;
+    // Each probe is a task of its own: the sessions spread over the runtime's workers, and a
+    // session's deadline timer fires on time instead of waiting for one task that would poll
+    // every session (TLS handshakes and chain checks are CPU work) in turn.
+    let stream = targets
+        .map(|t| {
+            let prober = prober.clone();
+            let policy = policy.clone();
+            AbortOnDrop(tokio::spawn(async move {
+                let names: Vec<String> = t.names.into_iter().collect();
+                match policy.decide(t.ip, t.class) {
+                    Decision::Probe => prober.probe(t.ip, names).await,
+                    Decision::SkipIpv6 => {
+                        crate::probe::skipped(t.ip, port, names, ProbeStatus::SkippedIpv6)
+                    }
+                    Decision::SkipPrivate => {
+                        crate::probe::skipped(t.ip, port, names, ProbeStatus::SkippedPrivate)
+                    }
+                    Decision::SkipBlocklist => {
+                        crate::probe::skipped(t.ip, port, names, ProbeStatus::SkippedBlocklist)
+                    }
+                }
+            }))
+        })
+        .buffer_unordered(concurrency);
+    tokio::pin!(stream);
+    let ctrl_c = cancel.cancelled();
+    tokio::pin!(ctrl_c);
+    loop {
+        tokio::select! {
+            item = stream.next() => {
+                let Some(joined) = item else { break };
+                let rec = joined.context("a probe task failed")?;
+                jsonl::write(out, &rec).context("writing output")?;
+                let status = serde_json::to_value(rec.status)?
+                    .as_str()
+                    .unwrap_or("?")
+                    .to_string();
+                *counts.entry(status).or_default() += 1;
+                done += 1;
+                progress.tick(done, &|| probe_status_line(&counts));
+            }
+            _ = &mut ctrl_c, if !interrupted => {
+                interrupted = true;
+                progress.finish("interrupted: records of unfinished probes are not written");
+                break;
+            }
+        }
+    }
+    Ok(ProbeTally {
+        counts,
+        done,
+        interrupted,
+    })
+}
+
+/// `status=count` pairs of probe records, for progress lines.
+pub fn probe_status_line(counts: &BTreeMap<String, u64>) -> String {
+    counts
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The crate boundaries of README "Layout", checked with Cargo's own view of the workspace
+# (run by .ci/run): the labeller links no runtime, network, TLS or command-line crate; the
+# simulated Internet does not link the labeller or the engine; the schema links none of ours;
+# no library crate uses clap.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fail=0
+tree() { cargo tree --locked -e normal -p "$1" --prefix none --format '{p}' | awk '{print $1}' | sort -u; }
+label=$(tree mxinfer-label)
+for dep in tokio hickory-proto hickory-resolver rustls openssl clap indicatif anyhow; do
+  if grep -qx "$dep" <<<"$label"; then echo "layout: mxinfer-label depends on $dep" >&2; fail=1; fi
+done
+sim=$(tree mxinfer-sim)
+for dep in mxinfer-label mxinfer-core; do
+  if grep -qx "$dep" <<<"$sim"; then echo "layout: mxinfer-sim depends on $dep" >&2; fail=1; fi
+done
+record=$(tree mxinfer-record)
+if grep -v '^mxinfer-record$' <<<"$record" | grep -q '^mxinfer'; then
+  echo "layout: mxinfer-record depends on another crate of ours" >&2; fail=1
+fi
+if grep -rlw 'clap' crates/*/src crates/*/Cargo.toml; then
+  echo "layout: the files above (under crates/) use clap" >&2; fail=1
+fi
+[ "$fail" = 0 ] && echo "layout: crate boundaries hold"
+exit "$fail"
