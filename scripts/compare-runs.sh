@@ -6,7 +6,7 @@
 # files are compared as sets of records, since resolve and probe records are written in
 # completion order. Two fields of probe records differ between two runs of the same binary
 # and are dropped too: the leaf certificates (the farm issues them when it starts: DER,
-# serial, digest, validity) and the SNI name with the verdict's matched name (an address
+# serial, digest, validity) and the SNI name with the verdict's name match (an address
 # shared by many exchangers is probed under the first name the streaming run hands it).
 # `scripts/compare-runs.sh BIN BIN` shows the comparison is otherwise exact.
 #
@@ -39,8 +39,8 @@ import json, os, re, sys
 work = sys.argv[1]
 VOLATILE = {"started_at", "finished_at", "resolved_at", "duration_ms", "duration_s",
             "seconds_reading_probes", "seconds_reading_dns", "domains_per_second",
-            "probes_per_second", "date"}
-RUN_TO_RUN = {"der", "serial", "sha256", "not_before", "not_after", "sni", "matched_name",
+            "probes_per_second", "date", "checked_at"}
+RUN_TO_RUN = {"der", "serial", "sha256", "not_before", "not_after", "sni", "matched_name", "name_match",
               "detail"}
 def norm(v, key=None, drop=VOLATILE):
     if isinstance(v, dict):
