@@ -6,7 +6,7 @@ use anyhow::{Context, bail};
 use mxinfer_core::pipeline::LabelSources;
 use mxinfer_core::resolve::dns::{DnsSettings, HickoryDns};
 use mxinfer_core::resolve::{DomainResolver, ResolveOptions};
-use mxinfer_record::Approach;
+use mxinfer_record::{Approach, ResolveSettings};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -93,7 +93,7 @@ pub fn probe_concurrency(flag: &str, n: usize) -> anyhow::Result<usize> {
 pub fn resolve_setup(
     opts: &ResolveOpts,
     concurrency: usize,
-) -> anyhow::Result<(Arc<DomainResolver>, serde_json::Value)> {
+) -> anyhow::Result<(Arc<DomainResolver>, ResolveSettings)> {
     let nameservers = if opts.nameservers.is_empty() {
         system_nameservers()?
     } else {
@@ -117,18 +117,18 @@ pub fn resolve_setup(
         ptr: opts.ptr,
     };
     let resolver = Arc::new(DomainResolver::new(dns, cache_size, ropts));
-    let recorded = serde_json::json!({
-        "nameservers": settings.nameservers.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-        "timeout_s": opts.timeout,
-        "attempts": settings.attempts,
-        "edns0": settings.edns0,
-        "concurrency": concurrency,
-        "cache_size": cache_size,
-        "txt": opts.txt,
-        "ptr": opts.ptr,
-        "resolver": "hickory-resolver 0.26 (cache off; exchanger lookups shared by mxinfer)",
-        "second_pass": "servfail and timeout, after the first pass",
-    });
+    let recorded = ResolveSettings {
+        attempts: settings.attempts,
+        cache_size,
+        concurrency,
+        edns0: settings.edns0,
+        nameservers: settings.nameservers.iter().map(|s| s.to_string()).collect(),
+        ptr: opts.ptr,
+        resolver: "hickory-resolver 0.26 (cache off; exchanger lookups shared by mxinfer)".into(),
+        second_pass: "servfail and timeout, after the first pass".into(),
+        timeout_s: opts.timeout,
+        txt: opts.txt,
+    };
     Ok((resolver, recorded))
 }
 
@@ -185,7 +185,7 @@ pub fn probe_setup(
 ) -> anyhow::Result<(
     Arc<mxinfer_core::probe::session::Prober>,
     mxinfer_core::probe::plan::Policy,
-    serde_json::Value,
+    mxinfer_record::ProbeSettings,
 )> {
     use mxinfer_core::probe::plan::{DEFAULT_BLOCKLIST, Policy, parse_cidr_list};
     use mxinfer_core::probe::reply::Limits;
@@ -221,9 +221,9 @@ pub fn probe_setup(
         None => None,
         Some(v) => Some(
             v.iter()
-                .map(|c| c.parse())
-                .collect::<anyhow::Result<Vec<_>>>()
-                .map_err(|e| anyhow::anyhow!("--allow-private: {e:#}"))?,
+                .map(|c| c.parse::<mxinfer_core::probe::plan::Cidr>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| anyhow::anyhow!("--allow-private: {e}"))?,
         ),
     };
     let policy = Policy {
@@ -250,27 +250,31 @@ pub fn probe_setup(
         opts.roots.as_deref(),
         opts.intermediates.as_deref(),
     )?);
-    let run_settings = serde_json::json!({
-        "port": settings.port,
-        "ehlo_name": settings.ehlo_name,
-        "concurrency": concurrency,
-        "connect_timeout_s": opts.connect_timeout,
-        "step_timeout_s": opts.step_timeout,
-        "session_timeout_s": opts.session_timeout,
-        "max_reply_bytes": max_bytes,
-        "max_reply_line": settings.limits.max_line,
-        "max_reply_lines": settings.limits.max_lines,
-        "rate_per_ip": opts.rate_per_ip,
-        "ipv6": opts.ipv6,
-        "allow_private": opts.allow_private,
-        "blocklist_files": opts.blocklist.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-        "blocklist_prefixes": policy.blocklist.len(),
-        "roots": judge.roots_label(),
-        "intermediates": opts.intermediates.as_ref().map(|p| p.display().to_string()),
-        "legacy_tls": settings.legacy_tls,
-        "open_files_limit": open_files,
-        "tls": "rustls 0.23 (ring); chain recorded, judged by rustls-webpki 0.103",
-    });
+    let run_settings = mxinfer_record::ProbeSettings {
+        allow_private: opts.allow_private.clone(),
+        blocklist_files: opts
+            .blocklist
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+        blocklist_prefixes: policy.blocklist.len(),
+        concurrency,
+        connect_timeout_s: opts.connect_timeout,
+        ehlo_name: settings.ehlo_name.clone(),
+        intermediates: opts.intermediates.as_ref().map(|p| p.display().to_string()),
+        ipv6: opts.ipv6,
+        legacy_tls: settings.legacy_tls,
+        max_reply_bytes: max_bytes,
+        max_reply_line: settings.limits.max_line,
+        max_reply_lines: settings.limits.max_lines,
+        open_files_limit: open_files,
+        port: settings.port,
+        rate_per_ip: opts.rate_per_ip,
+        roots: judge.roots_label().to_string(),
+        session_timeout_s: opts.session_timeout,
+        step_timeout_s: opts.step_timeout,
+        tls: "rustls 0.23 (ring); chain recorded, judged by rustls-webpki 0.103".into(),
+    };
     let prober = Arc::new(Prober::new(settings, judge));
     Ok((prober, policy, run_settings))
 }

@@ -187,10 +187,10 @@ fn parquet_without_the_feature_names_the_feature() {
 #[cfg(feature = "parquet")]
 mod parquet_tables {
     use super::*;
-    use arrow_array::cast::AsArray;
-    use arrow_array::types::Float64Type;
-    use arrow_array::{Array, RecordBatch};
-    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use mxinfer_core::export::arrow_array::cast::AsArray;
+    use mxinfer_core::export::arrow_array::types::Float64Type;
+    use mxinfer_core::export::arrow_array::{Array, RecordBatch};
+    use mxinfer_core::export::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
     fn read(path: &Path) -> Vec<RecordBatch> {
         let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

@@ -2,7 +2,8 @@
 
 use crate::cli::{ExportArgs, TableArg, TableFormatArg};
 use crate::exit::Exit;
-use mxinfer_core::export::{ExportSettings, Table, TableFormat, check_date};
+use anyhow::{anyhow, bail};
+use mxinfer_core::export::{ExportError, ExportSettings, Table, TableFormat, check_date};
 
 /// One stage output into its snapshot partition; rejected when some lines were not records.
 pub fn export(a: &ExportArgs) -> anyhow::Result<Exit> {
@@ -18,9 +19,20 @@ pub fn export(a: &ExportArgs) -> anyhow::Result<Exit> {
             TableFormatArg::Parquet => TableFormat::Parquet,
             TableFormatArg::Csv => TableFormat::Csv,
         },
-        snapshot: a.snapshot.as_deref().map(check_date).transpose()?,
+        snapshot: a
+            .snapshot
+            .as_deref()
+            .map(|d| check_date(d).map_err(|_| anyhow!("--snapshot {d:?}: expected YYYY-MM-DD")))
+            .transpose()?,
     };
-    let o = mxinfer_core::export::export(&s)?;
+    let o = match mxinfer_core::export::export(&s) {
+        Err(ExportError::NoSnapshot) => bail!("no snapshot date: give --snapshot YYYY-MM-DD"),
+        Err(ExportError::NoParquet) => bail!(
+            "Parquet output needs the `parquet` feature (cargo build --release --features parquet); \
+             --to csv works without it"
+        ),
+        r => r?,
+    };
     eprintln!(
         "export: {} rows to {}{}",
         o.rows,

@@ -23,11 +23,11 @@ struct MetaParts<'a> {
     t0: std::time::Instant,
 }
 
-fn write_meta(
+fn write_meta<S: serde::Serialize>(
     parts: MetaParts<'_>,
     stats: &IngestStats,
     status_counts: BTreeMap<String, u64>,
-    stage: serde_json::Value,
+    stage: S,
 ) -> anyhow::Result<()> {
     let MetaParts {
         path,
@@ -38,8 +38,6 @@ fn write_meta(
         t0,
     } = parts;
     let Some(p) = path else { return Ok(()) };
-    let mut stage = stage;
-    stage["ingest"] = serde_json::to_value(stats)?;
     let meta = RunMeta {
         tool: "mxinfer".into(),
         version: env!("CARGO_PKG_VERSION").into(),
@@ -64,7 +62,7 @@ fn write_meta(
         stage,
         interrupted: false,
     };
-    mxinfer_core::util::write_json_file(&p, &meta)
+    Ok(mxinfer_core::util::write_json_file(&p, &meta)?)
 }
 
 /// The malformed rows (as kept) and the counts, for stderr.
@@ -135,7 +133,7 @@ pub fn dns(a: &IngestDnsArgs, argv: Vec<String>) -> anyhow::Result<Exit> {
             DnsFormat::Zdns | DnsFormat::Auto => {
                 ingest::zdns::read(f, &apex, &mut seen, &mut st, |r| {
                     *counts.entry(r.status.as_str().to_string()).or_default() += 1;
-                    Ok(mxinfer_core::jsonl::write(&mut *out, &r)?)
+                    mxinfer_core::jsonl::write(&mut *out, &r)
                 })?;
             }
             DnsFormat::OpenintelParquet => {
@@ -190,7 +188,10 @@ pub fn dns(a: &IngestDnsArgs, argv: Vec<String>) -> anyhow::Result<Exit> {
         },
         &stats,
         counts,
-        serde_json::json!({ "formats": formats }),
+        ingest::IngestDnsStage {
+            formats,
+            ingest: stats.clone(),
+        },
     )?;
     Ok(Exit::rejected_if(stats.malformed))
 }
@@ -259,7 +260,7 @@ pub fn probes(a: &IngestProbeArgs, argv: Vec<String>) -> anyhow::Result<Exit> {
             *counts
                 .entry(s.as_str().unwrap_or_default().to_string())
                 .or_default() += 1;
-            Ok(mxinfer_core::jsonl::write(&mut *out, &p)?)
+            mxinfer_core::jsonl::write(&mut *out, &p)
         };
         match fmt {
             ProbeFormat::Zgrab2 | ProbeFormat::Auto => {
@@ -289,12 +290,13 @@ pub fn probes(a: &IngestProbeArgs, argv: Vec<String>) -> anyhow::Result<Exit> {
         },
         &stats,
         counts,
-        serde_json::json!({
-            "formats": formats,
-            "at": at.map(ingest::rfc3339),
-            "roots": trust.judge.roots_label(),
-            "recompute_trust": a.recompute_trust,
-        }),
+        ingest::IngestProbesStage {
+            at: at.map(ingest::rfc3339),
+            formats,
+            ingest: stats.clone(),
+            recompute_trust: a.recompute_trust,
+            roots: trust.judge.roots_label().to_string(),
+        },
     )?;
     Ok(Exit::rejected_if(stats.malformed))
 }

@@ -5,7 +5,8 @@ use crate::cli::RunArgs;
 use crate::exit::Exit;
 use crate::progress::{Progress, ProgressMode};
 use crate::settings;
-use mxinfer_core::pipeline::run::{RunOutcome, RunSettings};
+use anyhow::bail;
+use mxinfer_core::pipeline::run::{RunError, RunOutcome, RunSettings};
 use mxinfer_core::progress::Reporter;
 use std::sync::Arc;
 
@@ -77,5 +78,11 @@ pub async fn run_quiet(
             _ => Arc::new(Progress::new(mode, stage)),
         }
     };
-    mxinfer_core::pipeline::run::run(run, &reporter, ctrl_c()).await
+    match mxinfer_core::pipeline::run::run(run, &reporter, ctrl_c()).await {
+        Err(mxinfer_core::Error::Run(RunError::Exists { dir })) => bail!(
+            "{} already holds a run (dns.jsonl or probes.jsonl): continue it with --resume, or give another --out",
+            dir.display()
+        ),
+        r => Ok(r?),
+    }
 }

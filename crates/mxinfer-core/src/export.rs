@@ -9,7 +9,7 @@
 //! - `dns`: one row per domain (`DomainDns`), exchangers as a list of structs;
 //! - `probes`: one row per address (`HostProbe`), the leaf certificate's names flat.
 
-use anyhow::Context;
+use crate::error::{FileContext, FileError};
 use mxinfer_record::{DomainDns, DomainLabel, HostProbe};
 use std::path::{Path, PathBuf};
 
@@ -289,22 +289,57 @@ impl CsvRow for ProbeRow {
 }
 
 /// Writes rows as CSV with a header.
-pub fn write_csv<R: CsvRow>(path: &Path, rows: &[R]) -> anyhow::Result<()> {
+pub fn write_csv<R: CsvRow>(path: &Path, rows: &[R]) -> Result<(), FileError> {
     use std::io::Write;
-    let f = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let f = std::fs::File::create(path).file("creating", path)?;
     let mut w = std::io::BufWriter::new(f);
-    writeln!(w, "{}", R::HEADER)?;
+    writeln!(w, "{}", R::HEADER).file("writing", path)?;
     for r in rows {
         let line: Vec<String> = r.fields().iter().map(|f| csv_field(f)).collect();
-        writeln!(w, "{}", line.join(","))?;
+        writeln!(w, "{}", line.join(",")).file("writing", path)?;
     }
-    w.flush()
-        .with_context(|| format!("writing {}", path.display()))?;
+    w.flush().file("writing", path)?;
     Ok(())
+}
+
+/// An export that could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    File(#[from] FileError),
+    #[error(transparent)]
+    Jsonl(#[from] crate::jsonl::JsonlError),
+    /// A snapshot date that is not `YYYY-MM-DD`.
+    #[error("snapshot date {0:?}: expected YYYY-MM-DD")]
+    Date(String),
+    /// No snapshot date given, and the records carry none (labels never do).
+    #[error("no snapshot date: the records carry no time; give the snapshot's date")]
+    NoSnapshot,
+    /// Parquet asked of a build without the `parquet` feature.
+    #[error(
+        "Parquet output needs the `parquet` feature (cargo build --release --features parquet); \
+         CSV works without it"
+    )]
+    NoParquet,
+    #[cfg(feature = "parquet")]
+    #[error("building an Arrow record batch")]
+    Arrow(#[source] arrow_schema::ArrowError),
+    #[cfg(feature = "parquet")]
+    #[error("writing {}", path.display())]
+    Parquet {
+        path: PathBuf,
+        #[source]
+        source: parquet::errors::ParquetError,
+    },
 }
 
 #[cfg(feature = "parquet")]
 pub mod parquet_out;
+
+/// The Arrow and Parquet crates this module writes with (feature `parquet`), for readers of
+/// its files that want the same versions (the tests read the Parquet back with them).
+#[cfg(feature = "parquet")]
+pub use {arrow_array, parquet};
 
 /// Which table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -350,10 +385,10 @@ pub struct ExportOutcome {
 }
 
 /// Checks a snapshot date (YYYY-MM-DD).
-pub fn check_date(s: &str) -> anyhow::Result<String> {
+pub fn check_date(s: &str) -> Result<String, ExportError> {
     time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
         .map(|_| s.to_string())
-        .map_err(|_| anyhow::anyhow!("--snapshot {s:?}: expected YYYY-MM-DD"))
+        .map_err(|_| ExportError::Date(s.to_string()))
 }
 
 fn earliest_date<'a>(times: impl Iterator<Item = &'a str>) -> Option<String> {
@@ -370,7 +405,7 @@ pub fn partition_path(root: &Path, snapshot: &str, ext: &str) -> PathBuf {
 }
 
 /// Exports one stage output file into its snapshot partition.
-pub fn export(a: &ExportSettings) -> anyhow::Result<ExportOutcome> {
+pub fn export(a: &ExportSettings) -> Result<ExportOutcome, ExportError> {
     use crate::jsonl::read as read_records;
     let given = a.snapshot.as_deref().map(check_date).transpose()?;
     let ext = match a.format {
@@ -379,16 +414,10 @@ pub fn export(a: &ExportSettings) -> anyhow::Result<ExportOutcome> {
     };
     #[cfg(not(feature = "parquet"))]
     if a.format == TableFormat::Parquet {
-        anyhow::bail!(
-            "Parquet output needs the `parquet` feature (cargo build --release --features parquet); \
-             --to csv works without it"
-        );
+        return Err(ExportError::NoParquet);
     }
-    let need = |d: Option<String>| -> anyhow::Result<String> {
-        given
-            .clone()
-            .or(d)
-            .ok_or_else(|| anyhow::anyhow!("no snapshot date: give --snapshot YYYY-MM-DD"))
+    let need = |d: Option<String>| -> Result<String, ExportError> {
+        given.clone().or(d).ok_or(ExportError::NoSnapshot)
     };
     let (bad, n, path) = match a.table {
         Table::Labels => {
@@ -423,38 +452,42 @@ pub fn export(a: &ExportSettings) -> anyhow::Result<ExportOutcome> {
 /// Rows that can be written as a table.
 pub trait TableRow: CsvRow {
     #[cfg(feature = "parquet")]
-    fn record_batch(rows: &[Self]) -> anyhow::Result<arrow_array::RecordBatch>
+    fn record_batch(rows: &[Self]) -> Result<arrow_array::RecordBatch, ExportError>
     where
         Self: Sized;
 }
 
 impl TableRow for LabelRow {
     #[cfg(feature = "parquet")]
-    fn record_batch(rows: &[Self]) -> anyhow::Result<arrow_array::RecordBatch> {
+    fn record_batch(rows: &[Self]) -> Result<arrow_array::RecordBatch, ExportError> {
         parquet_out::labels(rows)
     }
 }
 
 impl TableRow for DnsRow {
     #[cfg(feature = "parquet")]
-    fn record_batch(rows: &[Self]) -> anyhow::Result<arrow_array::RecordBatch> {
+    fn record_batch(rows: &[Self]) -> Result<arrow_array::RecordBatch, ExportError> {
         parquet_out::dns(rows)
     }
 }
 
 impl TableRow for ProbeRow {
     #[cfg(feature = "parquet")]
-    fn record_batch(rows: &[Self]) -> anyhow::Result<arrow_array::RecordBatch> {
+    fn record_batch(rows: &[Self]) -> Result<arrow_array::RecordBatch, ExportError> {
         parquet_out::probes(rows)
     }
 }
 
-fn write_rows<R: TableRow>(path: &Path, rows: &[R], format: TableFormat) -> anyhow::Result<()> {
+fn write_rows<R: TableRow>(
+    path: &Path,
+    rows: &[R],
+    format: TableFormat,
+) -> Result<(), ExportError> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        std::fs::create_dir_all(dir).file("creating", dir)?;
     }
     match format {
-        TableFormat::Csv => write_csv(path, rows),
+        TableFormat::Csv => Ok(write_csv(path, rows)?),
         #[cfg(feature = "parquet")]
         TableFormat::Parquet => parquet_out::write_parquet(path, rows),
         #[cfg(not(feature = "parquet"))]

@@ -24,10 +24,19 @@
 //! - [`export`]: stage records as tables (CSV; Parquet with the `parquet` feature).
 //! - [`pipeline`]: the only module that connects stages (`resolve`, `probe`, `label`, `run`).
 //! - [`jsonl`]: the one JSON Lines reader and writer.
+//! - [`progress`]: the [`progress::Reporter`] trait and the [`progress::Cancel`] future.
+//! - [`error`]: the typed errors ([`Error`], [`FileError`]); each module's own (e.g.
+//!   `probe::plan::PlanError`, `ingest::IngestError`) converts into [`Error`].
 //!
 //! Stages do not import each other; they share `mxinfer_record` and small helpers.
+//!
+//! Embedding: build the stage's settings (the `mxinfer` binary's `settings.rs` shows how
+//! each flag maps), give a [`progress::Reporter`] ([`progress::Silent`] drops everything)
+//! and a [`progress::Cancel`] ([`progress::Cancel::never`]), and call the stage in
+//! [`pipeline`]; labelling alone needs only `mxinfer-label`.
 
 pub mod diff;
+pub mod error;
 pub mod export;
 pub mod ingest;
 pub mod input;
@@ -38,3 +47,5 @@ pub mod progress;
 pub mod report;
 pub mod resolve;
 pub mod util;
+
+pub use error::{Error, FileError, Result};

@@ -13,31 +13,47 @@ pub fn now_rfc3339() -> String {
 pub fn write_json_file<T: serde::Serialize>(
     path: &std::path::Path,
     value: &T,
-) -> anyhow::Result<()> {
-    use anyhow::Context;
+) -> crate::Result<()> {
+    use crate::error::FileContext;
     let tmp = path.with_extension("tmp");
-    let mut text = serde_json::to_string_pretty(value)?;
+    let mut text = serde_json::to_string_pretty(value)
+        .map_err(|e| crate::Error::json(format!("encoding {}", path.display()), e))?;
     text.push('\n');
-    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;
+    std::fs::write(&tmp, text).file("writing", &tmp)?;
+    std::fs::rename(&tmp, path).file("renaming to", path)?;
     Ok(())
+}
+
+/// The open-file limit cannot be read, or is too low for what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum LimitError {
+    #[error("cannot read the open-file limit")]
+    Read(#[source] std::io::Error),
+    /// `what` (the settings that need them) needs `needed` descriptors.
+    #[error(
+        "{what} needs about {needed} open files, but the open-file limit (RLIMIT_NOFILE, \
+         `ulimit -n`) is {soft} (hard limit {hard}): raise it (`ulimit -n {needed}`) or lower {what}"
+    )]
+    TooLow {
+        what: String,
+        needed: u64,
+        soft: u64,
+        hard: u64,
+    },
 }
 
 /// The open-file limit (RLIMIT_NOFILE, `ulimit -n`) after making room for `needed`
 /// descriptors: a soft limit below `needed` is raised (up to the hard limit). Returns the
 /// soft limit now in force, or an error naming the limit and `flag` when even the hard
 /// limit is too low.
-pub fn ensure_open_files(needed: u64, flag: &str) -> anyhow::Result<u64> {
+pub fn ensure_open_files(needed: u64, flag: &str) -> Result<u64, LimitError> {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
     };
     // SAFETY: getrlimit writes into the struct we own.
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
-        anyhow::bail!(
-            "cannot read the open-file limit: {}",
-            std::io::Error::last_os_error()
-        );
+        return Err(LimitError::Read(std::io::Error::last_os_error()));
     }
     let (soft, hard): (u64, u64) = (lim.rlim_cur, lim.rlim_max);
     if soft >= needed {
@@ -53,8 +69,10 @@ pub fn ensure_open_files(needed: u64, flag: &str) -> anyhow::Result<u64> {
             return Ok(hard);
         }
     }
-    anyhow::bail!(
-        "{flag} needs about {needed} open files, but the open-file limit (RLIMIT_NOFILE, \
-         `ulimit -n`) is {soft} (hard limit {hard}): raise it (`ulimit -n {needed}`) or lower {flag}"
-    )
+    Err(LimitError::TooLow {
+        what: flag.to_string(),
+        needed,
+        soft,
+        hard,
+    })
 }

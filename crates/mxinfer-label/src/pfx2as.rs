@@ -41,14 +41,8 @@ pub struct AsTable {
     prefixes: usize,
 }
 
-/// Counts of a load, for the run metadata.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct LoadStats {
-    pub lines: u64,
-    pub prefixes: u64,
-    pub ranges: u64,
-    pub skipped: u64,
-}
+/// Counts of a load, for the run metadata (defined with the schema).
+pub use mxinfer_record::LoadStats;
 
 impl AsTable {
     pub fn new() -> AsTable {

@@ -1,7 +1,11 @@
 //! Rule tests of METHOD.md 2-9: one named case per rule, on small hand-built batches.
 
 use super::*;
-use mxinfer_record::{Approach, ClaimReason, DomainLabel, LabelFlag, LabelSource, LabelStatus};
+use mxinfer_record::{
+    Approach, ApproachResult, Approaches, Claim, ClaimReason, DnsStatus, DomainDns, DomainLabel,
+    ExchangerFlag, ExchangerResult, HostProbe, InputRef, LabelFlag, LabelSource, LabelStatus,
+    ProviderShare, SignalOutcome,
+};
 use serde_json::json;
 
 const COMPANIES: &str = r#"

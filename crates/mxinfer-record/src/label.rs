@@ -49,10 +49,13 @@ impl LabelStatus {
 }
 
 /// The four approaches of METHOD.md 10.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Approach {
-    /// Certificate, then banner/EHLO, then MX name (the paper's method).
+    /// Certificate, then banner/EHLO, then MX name (the paper's method; the default).
+    #[default]
     Priority,
     /// The MX name only.
     MxOnly,

@@ -1,4 +1,7 @@
-//! Run metadata, written next to every stage's output: [`RunMeta`] and [`InputCounts`].
+//! Run metadata, written next to every stage's output: [`RunMeta`], [`InputCounts`], and
+//! the typed `stage` object of each stage ([`ResolveStage`], [`ProbeStage`], [`LabelStage`];
+//! `ingest` has its own in `mxinfer_core::ingest`). Fields of the stage objects are declared
+//! in alphabetical order, the order the files have always had.
 
 use crate::is_false;
 use serde::{Deserialize, Serialize};
@@ -21,9 +24,14 @@ pub struct InputCounts {
     pub rejected: u64,
 }
 
-/// The run-metadata file written next to a stage's output.
+/// The run-metadata file written next to a stage's output; `S` is the stage's own object
+/// (a [`serde_json::Value`] reads any stage's file).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RunMeta {
+#[serde(bound(
+    serialize = "S: Serialize",
+    deserialize = "S: Deserialize<'de> + Default"
+))]
+pub struct RunMeta<S = serde_json::Value> {
     pub tool: String,
     pub version: String,
     pub command: String,
@@ -39,8 +47,151 @@ pub struct RunMeta {
     pub status_counts: BTreeMap<String, u64>,
     /// Stage-specific settings and counters (resolver, cache, queries…).
     #[serde(default)]
-    pub stage: serde_json::Value,
+    pub stage: S,
     /// True when the run ended early (interrupted); outputs are then partial.
     #[serde(default, skip_serializing_if = "is_false")]
     pub interrupted: bool,
+}
+
+/// The resolve stage's settings as recorded (the caller's, before the run).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResolveSettings {
+    pub attempts: usize,
+    pub cache_size: usize,
+    pub concurrency: usize,
+    pub edns0: bool,
+    pub nameservers: Vec<String>,
+    pub ptr: bool,
+    /// The resolver library and how it is used.
+    pub resolver: String,
+    /// Which failures get a second pass.
+    pub second_pass: String,
+    pub timeout_s: f64,
+    pub txt: bool,
+}
+
+/// Counters of the shared exchanger lookups of a resolve run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheStats {
+    pub capacity: usize,
+    pub entries: usize,
+    pub hits: u64,
+    pub misses: u64,
+    pub evictions: u64,
+}
+
+/// `stage` of a resolve run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResolveStage {
+    #[serde(flatten)]
+    pub settings: ResolveSettings,
+    pub domains_per_second: f64,
+    pub exchanger_cache: CacheStats,
+    pub queries_sent: u64,
+}
+
+/// The probe stage's settings as recorded (the caller's, before the run).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProbeSettings {
+    /// `--allow-private` as given (`null`: not given; empty: every non-public address).
+    pub allow_private: Option<Vec<String>>,
+    pub blocklist_files: Vec<String>,
+    pub blocklist_prefixes: usize,
+    pub concurrency: usize,
+    pub connect_timeout_s: f64,
+    pub ehlo_name: String,
+    pub intermediates: Option<String>,
+    pub ipv6: bool,
+    pub legacy_tls: bool,
+    pub max_reply_bytes: usize,
+    pub max_reply_line: usize,
+    pub max_reply_lines: usize,
+    pub open_files_limit: u64,
+    pub port: u16,
+    pub rate_per_ip: f64,
+    /// `mozilla`, or the roots file.
+    pub roots: String,
+    pub session_timeout_s: f64,
+    pub step_timeout_s: f64,
+    /// The TLS library and how chains are judged.
+    pub tls: String,
+}
+
+/// `stage` of a probe run (`mxinfer probe`, or the probe stage of `mxinfer run`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProbeStage {
+    #[serde(flatten)]
+    pub settings: ProbeSettings,
+    /// `mxinfer probe`: the format of the targets (`dns` or `list`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_format: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probes_per_second: Option<f64>,
+    /// `mxinfer run`: where the targets came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub streamed_from: Option<String>,
+    /// `mxinfer probe`: distinct target addresses read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets: Option<u64>,
+    /// `mxinfer run`: addresses handed from the resolve stage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets_sent: Option<u64>,
+}
+
+/// Counters of a label run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabelCounts {
+    pub probe_records: u64,
+    pub addresses: u64,
+    pub live_addresses: u64,
+    pub trusted_addresses: u64,
+    pub domains: u64,
+    pub certificate_groups: u64,
+    pub dead_primary_fallbacks: u64,
+}
+
+/// A certificate group of more than one registered domain (`Labeller::joined_groups`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CertGroup {
+    /// The group's name: the provider ID its members get.
+    pub id: String,
+    /// Each member registered domain with its numCert (domains whose trusted certificates
+    /// carry it), sorted by name.
+    pub members: Vec<(String, u32)>,
+}
+
+/// Counts of a prefix-to-AS load.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadStats {
+    pub lines: u64,
+    pub prefixes: u64,
+    pub ranges: u64,
+    pub skipped: u64,
+}
+
+/// `stage` of a label run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LabelStage {
+    pub approach: crate::Approach,
+    pub batch_size: u64,
+    /// Certificate groups of two or more registered domains.
+    pub certificate_groups_joined: Vec<CertGroup>,
+    pub claim_count: u64,
+    /// The claims file, when written.
+    pub claims: Option<String>,
+    pub companies: String,
+    pub company_count: usize,
+    pub counts: LabelCounts,
+    pub domains_per_second: f64,
+    pub pfx2as: String,
+    pub pfx2as_load: Option<LoadStats>,
+    pub pfx2as_prefixes: usize,
+    pub probe_input_counts: InputCounts,
+    pub probes: String,
+    pub psl: String,
+    pub psl_icann_only: bool,
+    pub psl_version: Option<String>,
+    pub seconds_reading_dns: f64,
+    pub seconds_reading_probes: f64,
+    pub threshold: u64,
 }

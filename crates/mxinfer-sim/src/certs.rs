@@ -4,13 +4,50 @@
 //! come from the openssl crate (feature `legacy-tls`); without it, RSA personas get ECDSA
 //! keys and the v1 persona is unavailable.
 
-use anyhow::Context;
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyPair, KeyUsagePurpose,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde::{Deserialize, Serialize};
+
+/// What went wrong making the test CA or a leaf: the step, for which certificate, and the
+/// library's error as the source.
+#[derive(Debug, thiserror::Error)]
+pub enum CertError {
+    /// rcgen failed one step (`what` names the step and the certificate, e.g. "CA key",
+    /// "signing the leaf for mx.example").
+    #[error("{what}")]
+    Rcgen {
+        what: String,
+        #[source]
+        source: rcgen::Error,
+    },
+    /// OpenSSL failed one step of an RSA key or the X.509 v1 leaf (`what` as above).
+    #[cfg(feature = "legacy-tls")]
+    #[error("{what}")]
+    Openssl {
+        what: String,
+        #[source]
+        source: openssl::error::ErrorStack,
+    },
+    /// The v1 kind was asked for without the `legacy-tls` feature (never returned with it).
+    #[error("the X.509 v1 persona needs the legacy-tls feature (openssl)")]
+    V1NeedsLegacyTls,
+}
+
+/// Wraps an rcgen error with the step that failed.
+fn rc(what: impl Into<String>) -> impl FnOnce(rcgen::Error) -> CertError {
+    let what = what.into();
+    move |source| CertError::Rcgen { what, source }
+}
+
+/// Wraps an OpenSSL error with the step that failed.
+#[cfg(feature = "legacy-tls")]
+fn ossl(what: impl Into<String>) -> impl FnOnce(openssl::error::ErrorStack) -> CertError {
+    let what = what.into();
+    move |source| CertError::Openssl { what, source }
+}
 
 /// Which certificate a persona presents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,9 +96,9 @@ impl Identity {
 }
 
 impl TestCa {
-    pub fn generate() -> anyhow::Result<TestCa> {
-        let key = KeyPair::generate().context("CA key")?;
-        let ikey = KeyPair::generate().context("intermediate key")?;
+    pub fn generate() -> Result<TestCa, CertError> {
+        let key = KeyPair::generate().map_err(rc("CA key"))?;
+        let ikey = KeyPair::generate().map_err(rc("intermediate key"))?;
         Self::build(key, ikey, "mxinfer farm test")
     }
 
@@ -69,14 +106,15 @@ impl TestCa {
     /// serials from the public keys, and Ed25519 signatures (deterministic), so the same seed
     /// gives byte-identical root and intermediate PEM. Used by the simulated world, whose
     /// generator writes the root and whose farm issues the leaves.
-    pub fn from_seed(seed: u64) -> anyhow::Result<TestCa> {
-        let key = ed25519_from_seed(seed, b"root")?;
-        let ikey = ed25519_from_seed(seed, b"intermediate")?;
+    pub fn from_seed(seed: u64) -> Result<TestCa, CertError> {
+        let key = ed25519_from_seed(seed, "root")?;
+        let ikey = ed25519_from_seed(seed, "intermediate")?;
         Self::build(key, ikey, "mxinfer sim world public")
     }
 
-    fn build(key: KeyPair, ikey: KeyPair, label: &str) -> anyhow::Result<TestCa> {
-        let mut params = CertificateParams::new(Vec::<String>::new())?;
+    fn build(key: KeyPair, ikey: KeyPair, label: &str) -> Result<TestCa, CertError> {
+        let mut params =
+            CertificateParams::new(Vec::<String>::new()).map_err(rc("root parameters"))?;
         let mut dn = DistinguishedName::new();
         dn.push(DnType::CommonName, format!("{label} CA"));
         dn.push(DnType::OrganizationName, "mxinfer tests");
@@ -85,8 +123,11 @@ impl TestCa {
         params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         params.not_before = rcgen::date_time_ymd(2020, 1, 1);
         params.not_after = rcgen::date_time_ymd(2045, 1, 1);
-        let root = params.self_signed(&key)?;
-        let mut iparams = CertificateParams::new(Vec::<String>::new())?;
+        let root = params
+            .self_signed(&key)
+            .map_err(rc(format!("self-signing the root {label:?} CA")))?;
+        let mut iparams =
+            CertificateParams::new(Vec::<String>::new()).map_err(rc("intermediate parameters"))?;
         let mut dn = DistinguishedName::new();
         dn.push(DnType::CommonName, format!("{label} intermediate"));
         dn.push(DnType::OrganizationName, "mxinfer tests");
@@ -97,7 +138,9 @@ impl TestCa {
         iparams.not_before = rcgen::date_time_ymd(2020, 1, 1);
         iparams.not_after = rcgen::date_time_ymd(2045, 1, 1);
         let issuer = Issuer::from_params(&params, &key);
-        let inter = iparams.signed_by(&ikey, &issuer)?;
+        let inter = iparams
+            .signed_by(&ikey, &issuer)
+            .map_err(rc(format!("signing the {label:?} intermediate")))?;
         Ok(TestCa {
             cert_pem: root.pem(),
             cert_der: root.der().clone(),
@@ -109,7 +152,7 @@ impl TestCa {
     }
 
     /// A leaf for `name` of the given kind; `rsa` asks for an RSA 2048 key.
-    pub fn identity(&self, kind: CertKind, name: &str, rsa: bool) -> anyhow::Result<Identity> {
+    pub fn identity(&self, kind: CertKind, name: &str, rsa: bool) -> Result<Identity, CertError> {
         self.identity_names(kind, &[name.to_string()], rsa)
     }
 
@@ -119,12 +162,12 @@ impl TestCa {
         kind: CertKind,
         names: &[String],
         rsa: bool,
-    ) -> anyhow::Result<Identity> {
+    ) -> Result<Identity, CertError> {
         let name = names.first().map(String::as_str).unwrap_or("unnamed.test");
         if kind == CertKind::V1 {
             return self.v1_identity(name);
         }
-        let key = leaf_key(rsa)?;
+        let key = leaf_key(rsa, name)?;
         let (sans, cn) = match kind {
             CertKind::WrongName => (
                 vec!["other-host.wrong.test".to_string()],
@@ -133,7 +176,8 @@ impl TestCa {
             CertKind::CnOnly => (Vec::new(), name),
             _ => (names.to_vec(), name),
         };
-        let mut params = CertificateParams::new(sans)?;
+        let mut params =
+            CertificateParams::new(sans).map_err(rc(format!("leaf parameters for {name}")))?;
         let mut dn = DistinguishedName::new();
         dn.push(DnType::CommonName, cn);
         params.distinguished_name = dn;
@@ -147,10 +191,14 @@ impl TestCa {
             params.not_after = rcgen::date_time_ymd(2044, 1, 1);
         }
         let cert = if kind == CertKind::SelfSigned {
-            params.self_signed(&key)?
+            params
+                .self_signed(&key)
+                .map_err(rc(format!("self-signing the leaf for {name}")))?
         } else {
             let issuer = Issuer::from_params(&self.params, &self.key);
-            params.signed_by(&key, &issuer)?
+            params
+                .signed_by(&key, &issuer)
+                .map_err(rc(format!("signing the leaf for {name}")))?
         };
         let chain = match kind {
             CertKind::SelfSigned | CertKind::LeafOnly => vec![cert.der().clone()],
@@ -163,13 +211,13 @@ impl TestCa {
     }
 
     #[cfg(not(feature = "legacy-tls"))]
-    fn v1_identity(&self, _name: &str) -> anyhow::Result<Identity> {
-        anyhow::bail!("the X.509 v1 persona needs the legacy-tls feature (openssl)")
+    fn v1_identity(&self, _name: &str) -> Result<Identity, CertError> {
+        Err(CertError::V1NeedsLegacyTls)
     }
 
     /// An X.509 v1 leaf (no extensions) built with OpenSSL and signed by the CA key.
     #[cfg(feature = "legacy-tls")]
-    fn v1_identity(&self, name: &str) -> anyhow::Result<Identity> {
+    fn v1_identity(&self, name: &str) -> Result<Identity, CertError> {
         use openssl::asn1::Asn1Time;
         use openssl::bn::BigNum;
         use openssl::ec::{EcGroup, EcKey};
@@ -177,61 +225,75 @@ impl TestCa {
         use openssl::nid::Nid;
         use openssl::pkey::PKey;
         use openssl::x509::{X509, X509NameBuilder};
-        let ca_key = PKey::private_key_from_pem(self.key.serialize_pem().as_bytes())?;
-        let ca_cert = X509::from_der(&self.inter_der)?;
-        let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1)?;
-        let leaf_key = PKey::from_ec_key(EcKey::generate(&group)?)?;
-        let mut nb = X509NameBuilder::new()?;
-        nb.append_entry_by_nid(Nid::COMMONNAME, name)?;
-        let subject = nb.build();
-        let mut b = X509::builder()?;
-        b.set_version(0)?;
-        let serial = BigNum::from_u32(0x1001)?.to_asn1_integer()?;
-        b.set_serial_number(&serial)?;
-        b.set_subject_name(&subject)?;
-        b.set_issuer_name(ca_cert.subject_name())?;
-        b.set_pubkey(&leaf_key)?;
-        let nb = Asn1Time::from_unix(1_704_067_200)?; // 2024-01-01
-        b.set_not_before(&nb)?;
-        let na = Asn1Time::from_unix(2_335_219_200)?; // 2044-01-01
-        b.set_not_after(&na)?;
-        b.sign(&ca_key, MessageDigest::sha256())?;
-        let cert = b.build();
-        Ok(Identity {
-            chain: vec![CertificateDer::from(cert.to_der()?), self.inter_der.clone()],
-            key_pkcs8: leaf_key.private_key_to_pkcs8()?,
-        })
+        let build = || -> Result<Identity, openssl::error::ErrorStack> {
+            let ca_key = PKey::private_key_from_pem(self.key.serialize_pem().as_bytes())?;
+            let ca_cert = X509::from_der(&self.inter_der)?;
+            let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1)?;
+            let leaf_key = PKey::from_ec_key(EcKey::generate(&group)?)?;
+            let mut nb = X509NameBuilder::new()?;
+            nb.append_entry_by_nid(Nid::COMMONNAME, name)?;
+            let subject = nb.build();
+            let mut b = X509::builder()?;
+            b.set_version(0)?;
+            let serial = BigNum::from_u32(0x1001)?.to_asn1_integer()?;
+            b.set_serial_number(&serial)?;
+            b.set_subject_name(&subject)?;
+            b.set_issuer_name(ca_cert.subject_name())?;
+            b.set_pubkey(&leaf_key)?;
+            let nb = Asn1Time::from_unix(1_704_067_200)?; // 2024-01-01
+            b.set_not_before(&nb)?;
+            let na = Asn1Time::from_unix(2_335_219_200)?; // 2044-01-01
+            b.set_not_after(&na)?;
+            b.sign(&ca_key, MessageDigest::sha256())?;
+            let cert = b.build();
+            Ok(Identity {
+                chain: vec![CertificateDer::from(cert.to_der()?), self.inter_der.clone()],
+                key_pkcs8: leaf_key.private_key_to_pkcs8()?,
+            })
+        };
+        build().map_err(ossl(format!("building the X.509 v1 leaf for {name}")))
     }
 }
 
+/// The PKCS#8 v1 wrapping of an Ed25519 secret (RFC 8410), before the 32 secret bytes
+/// (hex 302e020100300506032b657004220420).
+const ED25519_PKCS8_PREFIX: [u8; 16] = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+];
+
 /// An Ed25519 key pair whose secret is SHA-256(domain tag, seed).
-fn ed25519_from_seed(seed: u64, tag: &[u8]) -> anyhow::Result<KeyPair> {
+fn ed25519_from_seed(seed: u64, tag: &str) -> Result<KeyPair, CertError> {
     use sha2::Digest;
     let mut h = sha2::Sha256::new();
     h.update(b"mxinfer-sim-ca/");
-    h.update(tag);
+    h.update(tag.as_bytes());
     h.update(seed.to_be_bytes());
     let secret = h.finalize();
-    // PKCS#8 v1 wrapping of an Ed25519 secret (RFC 8410).
-    let mut der = hex::decode("302e020100300506032b657004220420")?;
+    let mut der = ED25519_PKCS8_PREFIX.to_vec();
     der.extend_from_slice(&secret);
     KeyPair::from_pkcs8_der_and_sign_algo(&PrivatePkcs8KeyDer::from(der), &rcgen::PKCS_ED25519)
-        .context("Ed25519 key from seed")
+        .map_err(rc(format!("Ed25519 key from seed {seed} ({tag})")))
 }
 
+/// The key of the leaf for `name`: RSA 2048 (`rsa`) or ECDSA P-256.
 #[cfg(feature = "legacy-tls")]
-fn leaf_key(rsa: bool) -> anyhow::Result<KeyPair> {
+fn leaf_key(rsa: bool, name: &str) -> Result<KeyPair, CertError> {
     if rsa {
-        let k = openssl::pkey::PKey::from_rsa(openssl::rsa::Rsa::generate(2048)?)?;
-        let pem = String::from_utf8(k.private_key_to_pem_pkcs8()?)?;
-        return Ok(KeyPair::from_pem(&pem)?);
+        let pem = openssl::rsa::Rsa::generate(2048)
+            .and_then(openssl::pkey::PKey::from_rsa)
+            .and_then(|k| k.private_key_to_pem_pkcs8())
+            .map_err(ossl(format!("RSA key for {name}")))?;
+        // PEM is ASCII: the lossy conversion never replaces anything.
+        return KeyPair::from_pem(&String::from_utf8_lossy(&pem))
+            .map_err(rc(format!("loading the RSA key for {name}")));
     }
-    Ok(KeyPair::generate()?)
+    KeyPair::generate().map_err(rc(format!("leaf key for {name}")))
 }
 
+/// The key of the leaf for `name`: ECDSA P-256 (RSA needs the `legacy-tls` feature).
 #[cfg(not(feature = "legacy-tls"))]
-fn leaf_key(_rsa: bool) -> anyhow::Result<KeyPair> {
-    Ok(KeyPair::generate()?)
+fn leaf_key(_rsa: bool, name: &str) -> Result<KeyPair, CertError> {
+    KeyPair::generate().map_err(rc(format!("leaf key for {name}")))
 }
 
 #[cfg(test)]

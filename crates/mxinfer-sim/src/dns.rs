@@ -8,7 +8,7 @@
 //! Negative answers carry the SOA; names that only exist as parents of other names
 //! (`l.google.com`) are empty non-terminals (NOERROR, no data), not NXDOMAIN.
 
-use anyhow::{Context, bail};
+use hickory_proto::ProtoError;
 use hickory_proto::op::{Edns, Message, MessageType, ResponseCode};
 use hickory_proto::rr::rdata::{A, AAAA, MX, NS, SOA};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
@@ -18,6 +18,72 @@ use std::sync::Arc;
 
 const TTL: u32 = 3600;
 
+/// What went wrong parsing a zone or starting the server: the zone line (1-based) and
+/// field, or the address, with the underlying error as the source.
+#[derive(Debug, thiserror::Error)]
+pub enum DnsError {
+    /// A line that is not `name IN TYPE rdata` with a supported type and field count.
+    #[error("line {line}: unsupported record {text:?}")]
+    UnsupportedRecord { line: usize, text: String },
+    /// An owner or target name that is not a valid domain name.
+    #[error("line {line}: bad name {name:?}")]
+    BadName {
+        line: usize,
+        name: String,
+        #[source]
+        source: ProtoError,
+    },
+    /// An A or AAAA record whose address does not parse.
+    #[error("line {line}: bad {rtype} address {value:?}")]
+    BadAddress {
+        line: usize,
+        rtype: &'static str,
+        value: String,
+        #[source]
+        source: std::net::AddrParseError,
+    },
+    /// A number of an MX or SOA record (`field`: "MX preference", "SOA serial", …) that
+    /// does not parse.
+    #[error("line {line}: bad {field} {value:?}")]
+    BadNumber {
+        line: usize,
+        field: &'static str,
+        value: String,
+        #[source]
+        source: std::num::ParseIntError,
+    },
+    /// The server was asked to listen on a non-loopback address.
+    #[error("the simulated DNS only listens on loopback, not {addr}")]
+    NotLoopback { addr: SocketAddr },
+    #[error("binding udp {addr}")]
+    BindUdp {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("binding tcp {addr}")]
+    BindTcp {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Another socket operation (`op`: "reading the local address of udp", "setting
+    /// non-blocking tcp", …) on `addr`.
+    #[error("{op} {addr}")]
+    Socket {
+        op: &'static str,
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("starting the DNS thread for {addr}")]
+    Thread {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
 /// The records of one zone, indexed for answering.
 pub struct ZoneDb {
     records: HashMap<(Name, RecordType), Vec<Record>>,
@@ -25,17 +91,50 @@ pub struct ZoneDb {
     soa: Option<Record>,
 }
 
-fn name(s: &str) -> anyhow::Result<Name> {
+/// The name `s` of zone line `line`.
+fn name(line: usize, s: &str) -> Result<Name, DnsError> {
     if s == "." {
         return Ok(Name::root());
     }
-    Name::from_ascii(s).with_context(|| format!("bad name {s:?}"))
+    Name::from_ascii(s).map_err(|source| DnsError::BadName {
+        line,
+        name: s.to_string(),
+        source,
+    })
+}
+
+/// The number `s` (the `field` of zone line `line`).
+fn number<T: std::str::FromStr<Err = std::num::ParseIntError>>(
+    line: usize,
+    field: &'static str,
+    s: &str,
+) -> Result<T, DnsError> {
+    s.parse().map_err(|source| DnsError::BadNumber {
+        line,
+        field,
+        value: s.to_string(),
+        source,
+    })
+}
+
+/// The address `s` of an `rtype` record on zone line `line`.
+fn address<T: std::str::FromStr<Err = std::net::AddrParseError>>(
+    line: usize,
+    rtype: &'static str,
+    s: &str,
+) -> Result<T, DnsError> {
+    s.parse().map_err(|source| DnsError::BadAddress {
+        line,
+        rtype,
+        value: s.to_string(),
+        source,
+    })
 }
 
 impl ZoneDb {
     /// Parses the master-format subset the world generator writes: one record per line,
     /// absolute names, `name IN TYPE rdata`; comments (`;`) and `$` directives are skipped.
-    pub fn parse(text: &str) -> anyhow::Result<ZoneDb> {
+    pub fn parse(text: &str) -> Result<ZoneDb, DnsError> {
         let mut db = ZoneDb {
             records: HashMap::new(),
             names: HashSet::new(),
@@ -46,26 +145,31 @@ impl ZoneDb {
             if line.is_empty() || line.starts_with(';') || line.starts_with('$') {
                 continue;
             }
+            let ln = n + 1;
+            let unsupported = || DnsError::UnsupportedRecord {
+                line: ln,
+                text: line.to_string(),
+            };
             let f: Vec<&str> = line.split_whitespace().collect();
             if f.len() < 4 || f[1] != "IN" {
-                bail!("line {}: unsupported record {line:?}", n + 1);
+                return Err(unsupported());
             }
-            let owner = name(f[0])?;
+            let owner = name(ln, f[0])?;
             let rdata = match (f[2], &f[3..]) {
-                ("A", [a]) => RData::A(A(a.parse()?)),
-                ("AAAA", [a]) => RData::AAAA(AAAA(a.parse()?)),
-                ("MX", [p, x]) => RData::MX(MX::new(p.parse()?, name(x)?)),
-                ("NS", [x]) => RData::NS(NS(name(x)?)),
+                ("A", [a]) => RData::A(A(address(ln, "A", a)?)),
+                ("AAAA", [a]) => RData::AAAA(AAAA(address(ln, "AAAA", a)?)),
+                ("MX", [p, x]) => RData::MX(MX::new(number(ln, "MX preference", p)?, name(ln, x)?)),
+                ("NS", [x]) => RData::NS(NS(name(ln, x)?)),
                 ("SOA", [m, r, s, rf, rt, ex, mi]) => RData::SOA(SOA::new(
-                    name(m)?,
-                    name(r)?,
-                    s.parse()?,
-                    rf.parse()?,
-                    rt.parse()?,
-                    ex.parse()?,
-                    mi.parse()?,
+                    name(ln, m)?,
+                    name(ln, r)?,
+                    number(ln, "SOA serial", s)?,
+                    number(ln, "SOA refresh", rf)?,
+                    number(ln, "SOA retry", rt)?,
+                    number(ln, "SOA expire", ex)?,
+                    number(ln, "SOA minimum", mi)?,
                 )),
-                _ => bail!("line {}: unsupported record {line:?}", n + 1),
+                _ => return Err(unsupported()),
             };
             let rtype = rdata.record_type();
             let rec = Record::from_rdata(owner.clone(), TTL, rdata);
@@ -140,22 +244,29 @@ impl ZoneDb {
 
 /// A UDP socket and a TCP listener on the same address and port (port 0: one free for
 /// both, a few tries).
-fn bind_pair(addr: SocketAddr) -> anyhow::Result<(std::net::UdpSocket, std::net::TcpListener)> {
+fn bind_pair(addr: SocketAddr) -> Result<(std::net::UdpSocket, std::net::TcpListener), DnsError> {
+    let socket =
+        |op: &'static str, addr: SocketAddr| move |source| DnsError::Socket { op, addr, source };
     let mut tries = 0;
     loop {
         tries += 1;
-        let udp = std::net::UdpSocket::bind(addr).with_context(|| format!("binding udp {addr}"))?;
-        let got = udp.local_addr()?;
+        let udp =
+            std::net::UdpSocket::bind(addr).map_err(|source| DnsError::BindUdp { addr, source })?;
+        let got = udp
+            .local_addr()
+            .map_err(socket("reading the local address of udp", addr))?;
         match std::net::TcpListener::bind(got) {
             Ok(tcp) => {
-                udp.set_nonblocking(true)?;
-                tcp.set_nonblocking(true)?;
+                udp.set_nonblocking(true)
+                    .map_err(socket("setting non-blocking udp", got))?;
+                tcp.set_nonblocking(true)
+                    .map_err(socket("setting non-blocking tcp", got))?;
                 return Ok((udp, tcp));
             }
             Err(e) if addr.port() == 0 && tries < 20 => {
                 tracing::debug!("sim dns: tcp {got}: {e}; trying another port");
             }
-            Err(e) => return Err(e).with_context(|| format!("binding tcp {got}")),
+            Err(source) => return Err(DnsError::BindTcp { addr: got, source }),
         }
     }
 }
@@ -198,12 +309,16 @@ pub struct DnsServer {
 impl DnsServer {
     /// Serves `db` on UDP and TCP `addr` (loopback only; port 0 picks one free for both) on
     /// its own thread.
-    pub fn start(addr: SocketAddr, db: ZoneDb) -> anyhow::Result<DnsServer> {
+    pub fn start(addr: SocketAddr, db: ZoneDb) -> Result<DnsServer, DnsError> {
         if !addr.ip().is_loopback() {
-            bail!("the simulated DNS only listens on loopback, not {addr}");
+            return Err(DnsError::NotLoopback { addr });
         }
         let (sock, tcp) = bind_pair(addr)?;
-        let addr = sock.local_addr()?;
+        let addr = sock.local_addr().map_err(|source| DnsError::Socket {
+            op: "reading the local address of udp",
+            addr,
+            source,
+        })?;
         let db = Arc::new(db);
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
@@ -249,7 +364,8 @@ impl DnsServer {
                         _ = stop_rx => {}
                     }
                 });
-            })?;
+            })
+            .map_err(|source| DnsError::Thread { addr, source })?;
         Ok(DnsServer {
             addr,
             stop: Some(stop_tx),
@@ -304,6 +420,44 @@ mod tests {
         assert_eq!(r.authorities.len(), 1);
         let r = ask(&db, "nothing.here.test.", RecordType::MX);
         assert_eq!(r.metadata.response_code, ResponseCode::NXDomain);
+    }
+
+    #[test]
+    fn zone_errors_name_the_line_and_field() {
+        let soa = ". IN SOA ns.sim. hostmaster.sim. 1 3600 600 86400 300\n";
+        let err = |zone: &str| {
+            let e = ZoneDb::parse(zone).err().unwrap();
+            (e.to_string(), crate::chain(&e))
+        };
+        let (msg, _) = err(&format!("{soa}a.test. IN TXT hello\n"));
+        assert_eq!(msg, "line 2: unsupported record \"a.test. IN TXT hello\"");
+        let (msg, _) = err(&format!("{soa}\n; comment\na.test. IN\n"));
+        assert!(msg.starts_with("line 4: unsupported record"), "{msg}");
+        let (msg, full) = err(&format!("{soa}a.test. IN MX ten mx.a.test.\n"));
+        assert_eq!(msg, "line 2: bad MX preference \"ten\"");
+        assert!(
+            full.starts_with("line 2: bad MX preference \"ten\": "),
+            "{full}"
+        );
+        let (msg, _) = err(&format!("{soa}a.test. IN A 127.0.0.300\n"));
+        assert_eq!(msg, "line 2: bad A address \"127.0.0.300\"");
+        let (msg, _) = err(". IN SOA ns.sim. hostmaster.sim. 1 3600 600 86400 -5\n");
+        assert_eq!(msg, "line 1: bad SOA minimum \"-5\"");
+        let long = "x".repeat(70);
+        let (msg, full) = err(&format!("{soa}{long}.test. IN A 127.0.0.1\n"));
+        assert_eq!(msg, format!("line 2: bad name \"{long}.test.\""));
+        assert!(full.len() > msg.len(), "the name error is chained: {full}");
+    }
+
+    #[test]
+    fn start_refuses_a_non_loopback_address() {
+        let e = DnsServer::start("192.0.2.1:53".parse().unwrap(), ZoneDb::parse("").unwrap())
+            .err()
+            .unwrap();
+        assert_eq!(
+            e.to_string(),
+            "the simulated DNS only listens on loopback, not 192.0.2.1:53"
+        );
     }
 
     #[test]

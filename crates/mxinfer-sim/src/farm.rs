@@ -12,12 +12,11 @@
 //! Every command a client sends is logged (address, line) so tests can assert that the prober
 //! never sends MAIL or RCPT.
 
-use super::certs::{CertKind, Identity, TestCa};
-use anyhow::Context;
+use super::certs::{CertError, CertKind, Identity, TestCa};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -26,6 +25,108 @@ use tokio::net::{TcpListener, TcpStream};
 
 /// The built-in personas (data/sim-personas.json).
 pub const BUILTIN_PERSONAS: &str = include_str!("../../../data/sim-personas.json");
+
+/// What went wrong loading personas or starting the farm: the persona, address or file, with
+/// the underlying error as the source.
+#[derive(Debug, thiserror::Error)]
+pub enum FarmError {
+    /// Persona JSON that does not parse (the source gives its line and column).
+    #[error("parsing personas")]
+    ParsePersonas {
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A persona name that is not among the built-in ones.
+    #[error("no built-in persona {name:?}")]
+    UnknownPersona { name: String },
+    /// A host outside loopback and the simulated IPv6 prefix.
+    #[error(
+        "the farm only listens on loopback addresses and the simulated IPv6 prefix {}, not {addr}",
+        super::world::SIM_IPV6_PREFIX
+    )]
+    NotFarmAddress { addr: IpAddr },
+    /// The test CA the farm issues leaves from could not be made.
+    #[error("generating the farm's test CA")]
+    Ca {
+        #[source]
+        source: CertError,
+    },
+    /// The persona's leaf certificate could not be issued.
+    #[error("persona {persona}: issuing its certificate")]
+    Certificate {
+        persona: String,
+        #[source]
+        source: CertError,
+    },
+    /// rustls refused the persona's leaf key.
+    #[error("persona {persona}: loading the leaf key")]
+    LeafKey {
+        persona: String,
+        #[source]
+        source: rustls::Error,
+    },
+    /// rustls refused the persona's server configuration.
+    #[error("persona {persona}: building its TLS configuration")]
+    TlsConfig {
+        persona: String,
+        #[source]
+        source: rustls::Error,
+    },
+    /// OpenSSL refused the persona's TLS 1.0 acceptor.
+    #[cfg(feature = "legacy-tls")]
+    #[error("persona {persona}: building its OpenSSL TLS 1.0 acceptor")]
+    Openssl {
+        persona: String,
+        #[source]
+        source: openssl::error::ErrorStack,
+    },
+    /// A TLS 1.0 persona without the `legacy-tls` feature (never returned with it).
+    #[error("persona {persona}: TLS 1.0 needs the legacy-tls feature")]
+    Tls10NeedsLegacyTls { persona: String },
+    /// Listening on one of the farm's addresses failed.
+    #[error("binding {ip}:{port}")]
+    Bind {
+        ip: IpAddr,
+        port: u16,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The command log file could not be created.
+    #[error("creating {}", path.display())]
+    CreateLog {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The CA or target list could not be written.
+    #[error("writing {}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The farm's thread could not be started.
+    #[error("starting the farm thread")]
+    Thread {
+        #[source]
+        source: std::io::Error,
+    },
+    /// The farm's tokio runtime could not be built.
+    #[error("building the farm's runtime")]
+    Runtime {
+        #[source]
+        source: std::io::Error,
+    },
+    /// The farm thread stopped before it reported its port.
+    #[error("the farm thread ended at start")]
+    ThreadEnded,
+    /// The blocking task that starts the farm (`start_cli`) panicked or was cancelled.
+    #[error("starting the farm")]
+    StartTask {
+        #[source]
+        source: tokio::task::JoinError,
+    },
+}
 
 /// What the server does with STARTTLS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -158,16 +259,18 @@ impl Persona {
 }
 
 /// Loads personas from JSON text (an array).
-pub fn load_personas(text: &str) -> anyhow::Result<Vec<Persona>> {
-    serde_json::from_str(text).context("parsing personas")
+pub fn load_personas(text: &str) -> Result<Vec<Persona>, FarmError> {
+    serde_json::from_str(text).map_err(|source| FarmError::ParsePersonas { source })
 }
 
 /// The built-in persona named `name`.
-pub fn builtin(name: &str) -> anyhow::Result<Persona> {
+pub fn builtin(name: &str) -> Result<Persona, FarmError> {
     load_personas(BUILTIN_PERSONAS)?
         .into_iter()
         .find(|p| p.name == name)
-        .with_context(|| format!("no built-in persona {name:?}"))
+        .ok_or_else(|| FarmError::UnknownPersona {
+            name: name.to_string(),
+        })
 }
 
 /// One command received: the farm address and the line.
@@ -258,7 +361,8 @@ impl rustls::server::ResolvesServerCert for FixedCert {
     }
 }
 
-fn rustls_config(id: &Identity) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+/// The rustls server configuration of persona `persona` presenting `id`.
+fn rustls_config(persona: &str, id: &Identity) -> Result<Arc<rustls::ServerConfig>, FarmError> {
     // TLS13_AES_128_GCM_SHA256 first, as the prober prefers it: the cheapest handshake.
     let mut provider = rustls::crypto::ring::default_provider();
     provider
@@ -268,11 +372,18 @@ fn rustls_config(id: &Identity) -> anyhow::Result<Arc<rustls::ServerConfig>> {
     let key = provider
         .key_provider
         .load_private_key(id.key())
-        .context("loading the leaf key")?;
+        .map_err(|source| FarmError::LeafKey {
+            persona: persona.to_string(),
+            source,
+        })?;
     // CertifiedKey::new does not check the chain: expired and v1 leaves are served as is.
     let ck = Arc::new(rustls::sign::CertifiedKey::new(id.chain.clone(), key));
     let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(rustls::ALL_VERSIONS)?
+        .with_protocol_versions(rustls::ALL_VERSIONS)
+        .map_err(|source| FarmError::TlsConfig {
+            persona: persona.to_string(),
+            source,
+        })?
         .with_no_client_auth()
         .with_cert_resolver(Arc::new(FixedCert(ck)));
     // Probers do not resume sessions: tickets would be wasted work.
@@ -282,7 +393,17 @@ fn rustls_config(id: &Identity) -> anyhow::Result<Arc<rustls::ServerConfig>> {
 }
 
 #[cfg(feature = "legacy-tls")]
-fn openssl_tls10(id: &Identity) -> anyhow::Result<openssl::ssl::SslAcceptor> {
+fn openssl_tls10(persona: &str, id: &Identity) -> Result<openssl::ssl::SslAcceptor, FarmError> {
+    openssl_tls10_acceptor(id).map_err(|source| FarmError::Openssl {
+        persona: persona.to_string(),
+        source,
+    })
+}
+
+#[cfg(feature = "legacy-tls")]
+fn openssl_tls10_acceptor(
+    id: &Identity,
+) -> Result<openssl::ssl::SslAcceptor, openssl::error::ErrorStack> {
     use openssl::ssl::{SslAcceptor, SslMethod, SslVersion};
     let mut b = SslAcceptor::mozilla_intermediate(SslMethod::tls())?;
     b.set_security_level(0);
@@ -300,11 +421,14 @@ fn openssl_tls10(id: &Identity) -> anyhow::Result<openssl::ssl::SslAcceptor> {
 }
 
 /// Binds `port` on every address (port 0: the port the first bind got, on all of them).
-fn bind_all(addrs: &[IpAddr], mut port: u16) -> anyhow::Result<(u16, Vec<TcpListener>)> {
+fn bind_all(addrs: &[IpAddr], mut port: u16) -> Result<(u16, Vec<TcpListener>), FarmError> {
     let mut listeners = Vec::with_capacity(addrs.len());
     for ip in addrs {
-        let l = bind(SocketAddr::new(*ip, port))
-            .map_err(|e| anyhow::anyhow!("binding {ip}:{port}: {e}"))?;
+        let l = bind(SocketAddr::new(*ip, port)).map_err(|source| FarmError::Bind {
+            ip: *ip,
+            port,
+            source,
+        })?;
         if port == 0 {
             port = l.local_addr().map(|a| a.port()).unwrap_or(0);
         }
@@ -315,12 +439,13 @@ fn bind_all(addrs: &[IpAddr], mut port: u16) -> anyhow::Result<(u16, Vec<TcpList
 
 impl Farm {
     /// Starts the farm on its own thread and runtime; returns once every address listens.
-    pub fn start(spec: FarmSpec) -> anyhow::Result<Farm> {
-        Farm::start_with_ca(spec, TestCa::generate()?)
+    pub fn start(spec: FarmSpec) -> Result<Farm, FarmError> {
+        let ca = TestCa::generate().map_err(|source| FarmError::Ca { source })?;
+        Farm::start_with_ca(spec, ca)
     }
 
     /// As [`Farm::start`], with leaves issued by `ca` (e.g. a world's [`TestCa::from_seed`]).
-    pub fn start_with_ca(spec: FarmSpec, ca: TestCa) -> anyhow::Result<Farm> {
+    pub fn start_with_ca(spec: FarmSpec, ca: TestCa) -> Result<Farm, FarmError> {
         let mut by_name: HashMap<String, Identity> = HashMap::new();
         let mut personas = HashMap::new();
         #[cfg(feature = "legacy-tls")]
@@ -328,21 +453,25 @@ impl Farm {
         let mut configs: HashMap<String, Arc<rustls::ServerConfig>> = HashMap::new();
         for (ip, p, delay) in &spec.hosts {
             if !farm_address(*ip) {
-                anyhow::bail!(
-                    "the farm only listens on loopback addresses and the simulated IPv6 prefix {}, not {ip}",
-                    super::world::SIM_IPV6_PREFIX
-                );
+                return Err(FarmError::NotFarmAddress { addr: *ip });
             }
             if !by_name.contains_key(&p.name) {
-                let id = ca.identity_names(p.cert, &p.cert_names(), p.rsa)?;
-                configs.insert(p.name.clone(), rustls_config(&id)?);
+                let id = ca
+                    .identity_names(p.cert, &p.cert_names(), p.rsa)
+                    .map_err(|source| FarmError::Certificate {
+                        persona: p.name.clone(),
+                        source,
+                    })?;
+                configs.insert(p.name.clone(), rustls_config(&p.name, &id)?);
                 #[cfg(feature = "legacy-tls")]
                 if p.tls == TlsStack::OpensslTls10 {
-                    tls10.insert(p.name.clone(), openssl_tls10(&id)?);
+                    tls10.insert(p.name.clone(), openssl_tls10(&p.name, &id)?);
                 }
                 #[cfg(not(feature = "legacy-tls"))]
                 if p.tls == TlsStack::OpensslTls10 {
-                    anyhow::bail!("persona {}: TLS 1.0 needs the legacy-tls feature", p.name);
+                    return Err(FarmError::Tls10NeedsLegacyTls {
+                        persona: p.name.clone(),
+                    });
                 }
                 by_name.insert(p.name.clone(), id);
             }
@@ -359,7 +488,10 @@ impl Farm {
         }
         let log_file = match &spec.log_file {
             Some(p) => Some(Mutex::new(std::io::BufWriter::new(
-                std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+                std::fs::File::create(p).map_err(|source| FarmError::CreateLog {
+                    path: p.clone(),
+                    source,
+                })?,
             ))),
             None => None,
         };
@@ -375,7 +507,7 @@ impl Farm {
             forbidden: AtomicUsize::new(0),
         });
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<anyhow::Result<u16>>();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<u16, FarmError>>();
         let sh = shared.clone();
         let addrs: Vec<IpAddr> = spec.hosts.iter().map(|h| h.0).collect();
         let port = spec.port;
@@ -389,8 +521,8 @@ impl Farm {
                     .build()
                 {
                     Ok(rt) => rt,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(e.into()));
+                    Err(source) => {
+                        let _ = ready_tx.send(Err(FarmError::Runtime { source }));
                         return;
                     }
                 };
@@ -403,7 +535,7 @@ impl Farm {
                         match bind_all(&addrs, port) {
                             Ok(v) => break v,
                             Err(e) if port == 0 && tries < 20 => {
-                                tracing::debug!("farm: {e:#}; trying another port");
+                                tracing::debug!("farm: {}; trying another port", crate::chain(&e));
                             }
                             Err(e) => {
                                 let _ = ready_tx.send(Err(e));
@@ -419,10 +551,9 @@ impl Farm {
                     let _ = stop_rx.await;
                 });
                 rt.shutdown_background();
-            })?;
-        let port = ready_rx
-            .recv()
-            .map_err(|_| anyhow::anyhow!("the farm thread ended at start"))??;
+            })
+            .map_err(|source| FarmError::Thread { source })?;
+        let port = ready_rx.recv().map_err(|_| FarmError::ThreadEnded)??;
         Ok(Farm {
             port,
             ca_pem: ca.cert_pem.clone(),
@@ -987,7 +1118,7 @@ pub struct FarmSettings {
 
 /// `mxinfer sim farm`: starts the farm and writes its CA and target list; the caller keeps
 /// the returned farm until it wants it stopped. Returns a one-line description.
-pub async fn start_cli(args: FarmSettings) -> anyhow::Result<(Farm, String)> {
+pub async fn start_cli(args: FarmSettings) -> Result<(Farm, String), FarmError> {
     let all = load_personas(BUILTIN_PERSONAS)?;
     let chosen: Vec<Persona> = args
         .personas
@@ -996,9 +1127,9 @@ pub async fn start_cli(args: FarmSettings) -> anyhow::Result<(Farm, String)> {
             all.iter()
                 .find(|p| &p.name == n)
                 .cloned()
-                .with_context(|| format!("no built-in persona {n:?}"))
+                .ok_or_else(|| FarmError::UnknownPersona { name: n.clone() })
         })
-        .collect::<anyhow::Result<_>>()?;
+        .collect::<Result<_, _>>()?;
     let first = u32::from(args.first);
     let tarpit = builtin("tarpit")?;
     let mut hosts = Vec::with_capacity(args.count as usize);
@@ -1026,18 +1157,27 @@ pub async fn start_cli(args: FarmSettings) -> anyhow::Result<(Farm, String)> {
             threads: args.threads,
         })
     })
-    .await??;
+    .await
+    .map_err(|source| FarmError::StartTask { source })??;
     if let Some(p) = &args.ca_out {
-        std::fs::write(p, &farm.ca_pem).with_context(|| format!("writing {}", p.display()))?;
+        write_file(p, &farm.ca_pem)?;
     }
     if let Some(p) = &args.targets_out {
-        std::fs::write(p, targets).with_context(|| format!("writing {}", p.display()))?;
+        write_file(p, &targets)?;
     }
     let msg = format!(
         "farm: {} addresses from {} on port {} ready",
         args.count, args.first, farm.port
     );
     Ok((farm, msg))
+}
+
+/// Writes `text` to `path`.
+fn write_file(path: &Path, text: &str) -> Result<(), FarmError> {
+    std::fs::write(path, text).map_err(|source| FarmError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 #[cfg(test)]
@@ -1052,6 +1192,39 @@ mod tests {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), v.len(), "persona names are unique");
+    }
+
+    #[test]
+    fn errors_name_the_persona_and_the_address() {
+        let e = builtin("no-such-persona").unwrap_err();
+        assert_eq!(e.to_string(), "no built-in persona \"no-such-persona\"");
+        let e = load_personas("[{\"name\": 1}]").unwrap_err();
+        assert_eq!(e.to_string(), "parsing personas");
+        assert!(
+            crate::chain(&e).contains("line 1 column"),
+            "{}",
+            crate::chain(&e)
+        );
+        let spec = FarmSpec {
+            port: 0,
+            hosts: vec![(
+                "192.0.2.7".parse().unwrap(),
+                builtin("normal").unwrap(),
+                Duration::ZERO,
+            )],
+            keep_log: false,
+            log_file: None,
+            threads: 1,
+        };
+        let e = Farm::start(spec).err().unwrap();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "the farm only listens on loopback addresses and the simulated IPv6 prefix {}, \
+                 not 192.0.2.7",
+                crate::world::SIM_IPV6_PREFIX
+            )
+        );
     }
 
     #[test]

@@ -25,15 +25,107 @@
 //! `sim serve --ipv6`, inside a network namespace where that prefix is local (the demo and
 //! loopback-only runs record them as `skipped-ipv6`).
 
-use super::certs::{CertKind, TestCa};
-use super::farm::{Failure, Persona, StarttlsMode};
-use anyhow::Context;
+use super::certs::{CertError, CertKind, TestCa};
+use super::dns::DnsError;
+use super::farm::{Failure, FarmError, Persona, StarttlsMode};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
+
+/// What went wrong writing, reading or serving a world: the file (or seed) and step, with
+/// the underlying error as the source.
+#[derive(Debug, thiserror::Error)]
+pub enum WorldError {
+    /// The world directory or one of its files could not be created.
+    #[error("creating {}", path.display())]
+    Create {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing (or flushing) one of the world's files failed.
+    #[error("writing {}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// One of the world's files could not be read.
+    #[error("reading {}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// world.json could not be written (serialized).
+    #[error("serializing {}", path.display())]
+    SerializeSummary {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// world.json does not parse (the source gives its line and column).
+    #[error("parsing {}", path.display())]
+    ParseSummary {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// personas.json does not load.
+    #[error("loading {}", path.display())]
+    Personas {
+        path: PathBuf,
+        #[source]
+        source: FarmError,
+    },
+    /// world.zone does not parse (the source gives the line).
+    #[error("parsing {}", path.display())]
+    Zone {
+        path: PathBuf,
+        #[source]
+        source: DnsError,
+    },
+    /// The world's CA could not be derived from its seed.
+    #[error("deriving the world's CA from seed {seed}")]
+    Ca {
+        seed: u64,
+        #[source]
+        source: CertError,
+    },
+    /// The world's DNS server did not start (`sim serve`).
+    #[error("starting the world's DNS server")]
+    Dns {
+        #[source]
+        source: DnsError,
+    },
+    /// The world's SMTP farm did not start (`sim serve`).
+    #[error("starting the world's SMTP farm from {}", dir.display())]
+    Farm {
+        dir: PathBuf,
+        #[source]
+        source: FarmError,
+    },
+}
+
+/// A write of the generator that failed: which of its files, and the error.
+#[derive(Debug)]
+pub(crate) struct GenWriteError {
+    file: &'static str,
+    source: std::io::Error,
+}
+
+const ZONE_FILE: &str = "world.zone";
+const PERSONAS_FILE: &str = "personas.json";
+const TRUTH_FILE: &str = "truth.jsonl";
+
+/// Tags an IO error (or a serde_json error, through its IO conversion) with the generator's
+/// file it was writing.
+fn to(file: &'static str) -> impl FnOnce(std::io::Error) -> GenWriteError {
+    move |source| GenWriteError { file, source }
+}
 
 /// The unique-local prefix of the world's IPv6-only exchangers (RFC 4193; "mx" in its
 /// global ID).
@@ -515,11 +607,14 @@ pub(crate) struct Writers<'a> {
 }
 
 impl Writers<'_> {
-    fn persona(&mut self, p: &Persona) -> anyhow::Result<()> {
+    fn persona(&mut self, p: &Persona) -> Result<(), GenWriteError> {
         self.personas
-            .write_all(if self.first_persona { b"[\n" } else { b",\n" })?;
+            .write_all(if self.first_persona { b"[\n" } else { b",\n" })
+            .map_err(to(PERSONAS_FILE))?;
         self.first_persona = false;
-        serde_json::to_writer(&mut *self.personas, p)?;
+        serde_json::to_writer(&mut *self.personas, p)
+            .map_err(std::io::Error::from)
+            .map_err(to(PERSONAS_FILE))?;
         Ok(())
     }
 }
@@ -537,7 +632,7 @@ pub struct WorldSummary {
 }
 
 /// Generates a world of `n` domains into the writers (the CA and world.json are separate).
-fn generate_into(n: u64, seed: u64, w: &mut Writers) -> anyhow::Result<WorldSummary> {
+fn generate_into(n: u64, seed: u64, w: &mut Writers) -> Result<WorldSummary, GenWriteError> {
     let mut sum = WorldSummary {
         seed,
         domains: n,
@@ -552,7 +647,8 @@ fn generate_into(n: u64, seed: u64, w: &mut Writers) -> anyhow::Result<WorldSumm
          .\tIN\tSOA\tns.sim. hostmaster.sim. 1 3600 600 86400 300\n\
          .\tIN\tNS\tns.sim.\n\
          ns.sim.\tIN\tA\t127.0.0.53"
-    )?;
+    )
+    .map_err(to(ZONE_FILE))?;
     // Provider front-ends: personas and the shared names.
     for (k, p) in PROVIDERS.iter().enumerate() {
         for i in 0..p.pool {
@@ -576,7 +672,7 @@ fn generate_into(n: u64, seed: u64, w: &mut Writers) -> anyhow::Result<WorldSumm
         if let MxStyle::Shared(names) = p.mx {
             for (j, (_, name)) in names.iter().enumerate() {
                 for a in pool_addrs(k, j as u64) {
-                    writeln!(w.zone, "{name}.\tIN\tA\t{a}")?;
+                    writeln!(w.zone, "{name}.\tIN\tA\t{a}").map_err(to(ZONE_FILE))?;
                 }
             }
         }
@@ -787,7 +883,7 @@ fn generate_into(n: u64, seed: u64, w: &mut Writers) -> anyhow::Result<WorldSumm
                 providers.push(me.clone());
             }
         }
-        w.zone.write_all(zone.as_bytes())?;
+        w.zone.write_all(zone.as_bytes()).map_err(to(ZONE_FILE))?;
         for c in &classes {
             *sum.classes.entry(c.to_string()).or_insert(0) += 1;
         }
@@ -797,13 +893,15 @@ fn generate_into(n: u64, seed: u64, w: &mut Writers) -> anyhow::Result<WorldSumm
             classes: classes.iter().map(|s| s.to_string()).collect(),
             note: (!note.is_empty()).then_some(note),
         };
-        serde_json::to_writer(&mut *w.truth, &t)?;
-        w.truth.write_all(b"\n")?;
+        serde_json::to_writer(&mut *w.truth, &t)
+            .map_err(std::io::Error::from)
+            .map_err(to(TRUTH_FILE))?;
+        w.truth.write_all(b"\n").map_err(to(TRUTH_FILE))?;
     }
     if w.first_persona {
-        w.personas.write_all(b"[")?;
+        w.personas.write_all(b"[").map_err(to(PERSONAS_FILE))?;
     }
-    w.personas.write_all(b"\n]\n")?;
+    w.personas.write_all(b"\n]\n").map_err(to(PERSONAS_FILE))?;
     // Provider names per customer are written in provider_mx; nothing else to flush here.
     Ok(sum)
 }
@@ -870,7 +968,7 @@ fn self_persona(
     a: Ipv4Addr,
     rng: &mut Rng,
     classes: &mut Vec<&'static str>,
-) -> anyhow::Result<()> {
+) -> Result<(), GenWriteError> {
     let sw = SOFTWARE[rng.below(SOFTWARE.len() as u64) as usize];
     let mut p = persona(
         format!("self-{d}"),
@@ -935,20 +1033,36 @@ pub fn psl() -> String {
     }
 }
 
+/// Writes `contents` to `path`.
+fn write_file(path: PathBuf, contents: impl AsRef<[u8]>) -> Result<(), WorldError> {
+    std::fs::write(&path, contents).map_err(|source| WorldError::Write { path, source })
+}
+
+/// Reads `path` as text.
+fn read_file(path: PathBuf) -> Result<(String, PathBuf), WorldError> {
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok((text, path)),
+        Err(source) => Err(WorldError::Read { path, source }),
+    }
+}
+
 /// Writes a world of `n` domains into `dir`.
-pub fn write_world(dir: &Path, n: u64, seed: u64) -> anyhow::Result<WorldSummary> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let create = |name: &str| -> anyhow::Result<std::io::BufWriter<std::fs::File>> {
-        let p = dir.join(name);
-        Ok(std::io::BufWriter::with_capacity(
-            1 << 20,
-            std::fs::File::create(&p).with_context(|| format!("creating {}", p.display()))?,
-        ))
+pub fn write_world(dir: &Path, n: u64, seed: u64) -> Result<WorldSummary, WorldError> {
+    std::fs::create_dir_all(dir).map_err(|source| WorldError::Create {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let create = |name: &str| -> Result<std::io::BufWriter<std::fs::File>, WorldError> {
+        let path = dir.join(name);
+        match std::fs::File::create(&path) {
+            Ok(f) => Ok(std::io::BufWriter::with_capacity(1 << 20, f)),
+            Err(source) => Err(WorldError::Create { path, source }),
+        }
     };
     let (mut z, mut p, mut t) = (
-        create("world.zone")?,
-        create("personas.json")?,
-        create("truth.jsonl")?,
+        create(ZONE_FILE)?,
+        create(PERSONAS_FILE)?,
+        create(TRUTH_FILE)?,
     );
     let mut w = Writers {
         zone: &mut z,
@@ -956,37 +1070,48 @@ pub fn write_world(dir: &Path, n: u64, seed: u64) -> anyhow::Result<WorldSummary
         truth: &mut t,
         first_persona: true,
     };
-    let mut sum = generate_into(n, seed, &mut w)?;
-    z.flush()?;
-    p.flush()?;
-    t.flush()?;
-    std::fs::write(dir.join("pfx2as.txt"), pfx2as())?;
-    std::fs::write(dir.join("psl.dat"), psl())?;
-    let ca = TestCa::from_seed(seed)?;
-    std::fs::write(dir.join("ca.pem"), &ca.cert_pem)?;
-    std::fs::write(dir.join("intermediate.pem"), &ca.inter_pem)?;
+    let written = |e: GenWriteError| WorldError::Write {
+        path: dir.join(e.file),
+        source: e.source,
+    };
+    let mut sum = generate_into(n, seed, &mut w).map_err(written)?;
+    z.flush().map_err(to(ZONE_FILE)).map_err(written)?;
+    p.flush().map_err(to(PERSONAS_FILE)).map_err(written)?;
+    t.flush().map_err(to(TRUTH_FILE)).map_err(written)?;
+    write_file(dir.join("pfx2as.txt"), pfx2as())?;
+    write_file(dir.join("psl.dat"), psl())?;
+    let ca = TestCa::from_seed(seed).map_err(|source| WorldError::Ca { seed, source })?;
+    write_file(dir.join("ca.pem"), &ca.cert_pem)?;
+    write_file(dir.join("intermediate.pem"), &ca.inter_pem)?;
     sum.files = [
-        "world.zone",
-        "personas.json",
+        ZONE_FILE,
+        PERSONAS_FILE,
         "pfx2as.txt",
-        "truth.jsonl",
+        TRUTH_FILE,
         "ca.pem",
         "intermediate.pem",
         "psl.dat",
     ]
     .map(String::from)
     .to_vec();
-    let mut j = serde_json::to_string_pretty(&sum)?;
+    let path = dir.join("world.json");
+    let mut j = match serde_json::to_string_pretty(&sum) {
+        Ok(j) => j,
+        Err(source) => return Err(WorldError::SerializeSummary { path, source }),
+    };
     j.push('\n');
-    std::fs::write(dir.join("world.json"), j)?;
+    write_file(path, j)?;
     Ok(sum)
 }
 
 /// Reads a world's personas (all, or those whose address is in `only`).
-pub fn load_world_personas(dir: &Path, only: Option<&[IpAddr]>) -> anyhow::Result<Vec<Persona>> {
-    let text = std::fs::read_to_string(dir.join("personas.json"))
-        .with_context(|| format!("reading {}/personas.json", dir.display()))?;
-    let all = super::farm::load_personas(&text)?;
+pub fn load_world_personas(
+    dir: &Path,
+    only: Option<&[IpAddr]>,
+) -> Result<Vec<Persona>, WorldError> {
+    let (text, path) = read_file(dir.join(PERSONAS_FILE))?;
+    let all = super::farm::load_personas(&text)
+        .map_err(|source| WorldError::Personas { path, source })?;
     Ok(all
         .into_iter()
         .filter(|p| match (only, p.addr) {
@@ -998,12 +1123,12 @@ pub fn load_world_personas(dir: &Path, only: Option<&[IpAddr]>) -> anyhow::Resul
 }
 
 /// The seed of a world directory (from world.json), for [`TestCa::from_seed`].
-pub fn world_seed(dir: &Path) -> anyhow::Result<u64> {
-    let s: WorldSummary = serde_json::from_str(
-        &std::fs::read_to_string(dir.join("world.json"))
-            .with_context(|| format!("reading {}/world.json", dir.display()))?,
-    )?;
-    Ok(s.seed)
+pub fn world_seed(dir: &Path) -> Result<u64, WorldError> {
+    let (text, path) = read_file(dir.join("world.json"))?;
+    match serde_json::from_str::<WorldSummary>(&text) {
+        Ok(s) => Ok(s.seed),
+        Err(source) => Err(WorldError::ParseSummary { path, source }),
+    }
 }
 
 /// What `mxinfer sim serve` serves and where.
@@ -1035,18 +1160,23 @@ pub struct ServeSettings {
 /// `ipv6` only (their prefix must be local: a network namespace, see `tests/ipv6_netns.rs`).
 pub fn serve(
     args: &ServeSettings,
-) -> anyhow::Result<(
-    Option<super::dns::DnsServer>,
-    Option<super::farm::Farm>,
-    String,
-)> {
+) -> Result<
+    (
+        Option<super::dns::DnsServer>,
+        Option<super::farm::Farm>,
+        String,
+    ),
+    WorldError,
+> {
     let mut msg = String::from("sim serve:");
     let dns = if args.no_dns {
         None
     } else {
-        let zone = std::fs::read_to_string(args.dir.join("world.zone"))
-            .with_context(|| format!("reading {}/world.zone", args.dir.display()))?;
-        let dns = super::dns::DnsServer::start(args.dns, super::dns::ZoneDb::parse(&zone)?)?;
+        let (zone, path) = read_file(args.dir.join(ZONE_FILE))?;
+        let db =
+            super::dns::ZoneDb::parse(&zone).map_err(|source| WorldError::Zone { path, source })?;
+        let dns = super::dns::DnsServer::start(args.dns, db)
+            .map_err(|source| WorldError::Dns { source })?;
         msg.push_str(&format!(" DNS (zone .) on udp and tcp {};", dns.addr));
         Some(dns)
     };
@@ -1065,7 +1195,8 @@ pub fn serve(
             })
             .collect();
         let n = hosts.len();
-        let ca = TestCa::from_seed(world_seed(&args.dir)?)?;
+        let seed = world_seed(&args.dir)?;
+        let ca = TestCa::from_seed(seed).map_err(|source| WorldError::Ca { seed, source })?;
         let farm = super::farm::Farm::start_with_ca(
             super::farm::FarmSpec {
                 port: args.port,
@@ -1075,7 +1206,11 @@ pub fn serve(
                 threads: args.threads,
             },
             ca,
-        )?;
+        )
+        .map_err(|source| WorldError::Farm {
+            dir: args.dir.clone(),
+            source,
+        })?;
         msg.push_str(&format!(
             " SMTP farm: {n} addresses{} on port {} (roots: {}/ca.pem)",
             args.shard
@@ -1219,6 +1354,50 @@ mod tests {
             n += 1;
         }
         assert!(n > 20);
+    }
+
+    #[test]
+    fn missing_and_bad_world_files_are_named() {
+        let dir = std::env::temp_dir().join(format!("mxinfer-sim-errors-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let e = world_seed(&dir).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("reading {}", dir.join("world.json").display())
+        );
+        assert!(matches!(&e, WorldError::Read { source, .. }
+            if source.kind() == std::io::ErrorKind::NotFound));
+        std::fs::write(dir.join("personas.json"), "[{").unwrap();
+        let e = load_world_personas(&dir, None).unwrap_err();
+        let full = crate::chain(&e);
+        let want = format!(
+            "loading {}: parsing personas: ",
+            dir.join("personas.json").display()
+        );
+        assert!(full.starts_with(&want), "{full}");
+        std::fs::write(dir.join("world.zone"), ". IN SOA x\n").unwrap();
+        let e = serve(&ServeSettings {
+            dir: dir.clone(),
+            dns: "127.0.0.1:0".parse().unwrap(),
+            no_farm: true,
+            port: 0,
+            command_log: None,
+            ipv6: false,
+            no_dns: false,
+            shard: None,
+            threads: 1,
+        })
+        .err()
+        .unwrap();
+        assert_eq!(
+            crate::chain(&e),
+            format!(
+                "parsing {}: line 1: unsupported record \". IN SOA x\"",
+                dir.join("world.zone").display()
+            )
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

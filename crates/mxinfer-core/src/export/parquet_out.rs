@@ -1,8 +1,8 @@
 //! Parquet writing of the export tables (feature `parquet`, arrow-rs): one Arrow record
 //! batch per [`super::BATCH_ROWS`] rows, Snappy-compressed.
 
+use super::ExportError;
 use super::{DnsRow, LabelRow, ProbeRow, TableRow};
-use anyhow::Context;
 use arrow_array::builder::{
     BooleanBuilder, Float64Builder, Int32Builder, ListBuilder, StringBuilder, StructBuilder,
 };
@@ -47,15 +47,15 @@ const NULLABLE: [&str; 14] = [
     "chain_trusted",
 ];
 
-fn batch(cols: Vec<(&str, ArrayRef)>) -> anyhow::Result<RecordBatch> {
+fn batch(cols: Vec<(&str, ArrayRef)>) -> Result<RecordBatch, ExportError> {
     RecordBatch::try_from_iter_with_nullable(cols.into_iter().map(|(n, a)| {
         let nullable = NULLABLE.contains(&n) || n == "chain_reason";
         (n, a, nullable)
     }))
-    .context("building an Arrow record batch")
+    .map_err(ExportError::Arrow)
 }
 
-pub(super) fn labels(rows: &[LabelRow]) -> anyhow::Result<RecordBatch> {
+pub(super) fn labels(rows: &[LabelRow]) -> Result<RecordBatch, ExportError> {
     let fields = Fields::from(vec![
         Field::new("id", DataType::Utf8, false),
         Field::new("company", DataType::Utf8, true),
@@ -159,7 +159,7 @@ pub(super) fn labels(rows: &[LabelRow]) -> anyhow::Result<RecordBatch> {
     ])
 }
 
-pub(super) fn dns(rows: &[DnsRow]) -> anyhow::Result<RecordBatch> {
+pub(super) fn dns(rows: &[DnsRow]) -> Result<RecordBatch, ExportError> {
     let fields = Fields::from(vec![
         Field::new("name", DataType::Utf8, false),
         Field::new("preference", DataType::Int32, false),
@@ -231,7 +231,7 @@ pub(super) fn dns(rows: &[DnsRow]) -> anyhow::Result<RecordBatch> {
     ])
 }
 
-pub(super) fn probes(rows: &[ProbeRow]) -> anyhow::Result<RecordBatch> {
+pub(super) fn probes(rows: &[ProbeRow]) -> Result<RecordBatch, ExportError> {
     batch(vec![
         ("ip", strs(rows.iter().map(|r| Some(r.ip.as_str())))),
         (
@@ -286,23 +286,25 @@ pub(super) fn probes(rows: &[ProbeRow]) -> anyhow::Result<RecordBatch> {
 }
 
 /// Writes `rows` to `path` as Parquet (Snappy).
-pub fn write_parquet<R: TableRow>(path: &Path, rows: &[R]) -> anyhow::Result<()> {
+pub fn write_parquet<R: TableRow>(path: &Path, rows: &[R]) -> Result<(), ExportError> {
+    use crate::error::FileContext;
+    let pq = |source| ExportError::Parquet {
+        path: path.to_path_buf(),
+        source,
+    };
     use parquet::arrow::ArrowWriter;
     use parquet::basic::Compression;
     use parquet::file::properties::WriterProperties;
     let schema = R::record_batch(&[])?.schema();
-    let f = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let f = std::fs::File::create(path).file("creating", path)?;
     let props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .set_created_by(format!("mxinfer {}", env!("CARGO_PKG_VERSION")))
         .build();
-    let mut w = ArrowWriter::try_new(f, schema, Some(props))
-        .with_context(|| format!("writing {}", path.display()))?;
+    let mut w = ArrowWriter::try_new(f, schema, Some(props)).map_err(pq)?;
     for chunk in rows.chunks(super::BATCH_ROWS) {
-        w.write(&R::record_batch(chunk)?)
-            .with_context(|| format!("writing {}", path.display()))?;
+        w.write(&R::record_batch(chunk)?).map_err(pq)?;
     }
-    w.close()
-        .with_context(|| format!("writing {}", path.display()))?;
+    w.close().map_err(pq)?;
     Ok(())
 }

@@ -46,8 +46,11 @@ fn opt(s: &str) -> Option<String> {
 }
 
 /// Reads one file (either layout, gzip or not); ASes in file order, each once.
-pub fn read(path: &std::path::Path, stats: &mut IngestStats) -> anyhow::Result<Vec<AsOrg>> {
-    use anyhow::Context;
+pub fn read(
+    path: &std::path::Path,
+    stats: &mut IngestStats,
+) -> Result<Vec<AsOrg>, super::IngestError> {
+    use crate::error::FileContext;
     let name = path.display().to_string();
     let r = crate::jsonl::open(path)?;
     let mut orgs: HashMap<String, Org> = HashMap::new();
@@ -57,7 +60,7 @@ pub fn read(path: &std::path::Path, stats: &mut IngestStats) -> anyhow::Result<V
     let mut section = 0u8;
     for (i, line) in std::io::BufRead::lines(r).enumerate() {
         let n = i as u64 + 1;
-        let line = line.with_context(|| format!("reading {name}"))?;
+        let line = line.file("reading", path)?;
         let t = line.trim();
         if t.is_empty() {
             continue;

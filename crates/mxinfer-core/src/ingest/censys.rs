@@ -249,8 +249,8 @@ pub fn read(
     trust: &TrustSettings,
     seen: &mut HashSet<IpAddr>,
     stats: &mut IngestStats,
-    mut out: impl FnMut(HostProbe) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
+    mut out: impl FnMut(HostProbe) -> std::io::Result<()>,
+) -> Result<(), super::IngestError> {
     let name = path.display().to_string();
     let mut err = None;
     super::json_lines(path, stats, |line, v, st| {
@@ -272,5 +272,5 @@ pub fn read(
             Err(reason) => st.malformed(&name, line, reason),
         }
     })?;
-    err.map_or(Ok(()), Err)
+    err.map_or(Ok(()), |e| Err(super::IngestError::Output(e)))
 }

@@ -81,13 +81,68 @@ impl IngestStats {
     }
 }
 
+/// `stage` of the run metadata of `mxinfer ingest dns`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct IngestDnsStage {
+    /// The format of each input file, in order.
+    pub formats: Vec<String>,
+    pub ingest: IngestStats,
+}
+
+/// `stage` of the run metadata of `mxinfer ingest probes`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct IngestProbesStage {
+    /// The time certificate validity was judged at (none: each record's own time).
+    pub at: Option<String>,
+    /// The format of each input file, in order.
+    pub formats: Vec<String>,
+    pub ingest: IngestStats,
+    pub recompute_trust: bool,
+    /// `mozilla`, or the roots file.
+    pub roots: String,
+}
+
+/// A dataset that could not be read, or records that could not be written. Malformed rows
+/// are not errors: they are counted and reported in [`IngestStats`].
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Jsonl(#[from] crate::jsonl::JsonlError),
+    #[error(transparent)]
+    File(#[from] crate::FileError),
+    /// Writing the records (the caller's output) failed.
+    #[error("writing output")]
+    Output(#[source] std::io::Error),
+    #[cfg(feature = "parquet")]
+    #[error("{}: not a Parquet file", path.display())]
+    NotParquet {
+        path: std::path::PathBuf,
+        #[source]
+        source: parquet::errors::ParquetError,
+    },
+    #[cfg(feature = "parquet")]
+    #[error("reading {}", path.display())]
+    Arrow {
+        path: std::path::PathBuf,
+        #[source]
+        source: arrow_schema::ArrowError,
+    },
+    #[cfg(feature = "avro")]
+    #[error("{}: not an Avro container file", path.display())]
+    NotAvro {
+        path: std::path::PathBuf,
+        #[source]
+        source: Box<apache_avro::Error>,
+    },
+}
+
 /// Calls `f` with every JSON object of a JSON Lines file (gzip accepted) and its line
 /// number; a line that is not a JSON object is a malformed row.
 pub fn json_lines(
     path: &std::path::Path,
     stats: &mut IngestStats,
     mut f: impl FnMut(u64, serde_json::Value, &mut IngestStats),
-) -> anyhow::Result<()> {
+) -> Result<(), IngestError> {
     let name = path.display().to_string();
     let mut counts = mxinfer_record::InputCounts::default();
     crate::jsonl::for_each_line(path, &mut counts, |n, line| {

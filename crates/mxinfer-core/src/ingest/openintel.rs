@@ -265,15 +265,20 @@ pub fn read_parquet(
     path: &std::path::Path,
     c: &mut Collector,
     stats: &mut IngestStats,
-) -> anyhow::Result<()> {
-    use anyhow::Context;
+) -> Result<(), super::IngestError> {
+    use super::IngestError;
+    use crate::error::FileContext;
     use arrow_array::{Array, RecordBatch};
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let file = std::fs::File::open(path).file("opening", path)?;
+    let not_parquet = |source| IngestError::NotParquet {
+        path: path.to_path_buf(),
+        source,
+    };
     let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .with_context(|| format!("{}: not a Parquet file", path.display()))?
+        .map_err(not_parquet)?
         .build()
-        .with_context(|| format!("reading {}", path.display()))?;
+        .map_err(not_parquet)?;
     let name = path.display().to_string();
     fn s(b: &RecordBatch, col: &str, i: usize) -> Option<String> {
         use arrow_array::cast::AsArray;
@@ -318,7 +323,10 @@ pub fn read_parquet(
     }
     let mut row = 0u64;
     for batch in reader {
-        let b = batch.with_context(|| format!("reading {}", path.display()))?;
+        let b = batch.map_err(|source| IngestError::Arrow {
+            path: path.to_path_buf(),
+            source,
+        })?;
         for i in 0..b.num_rows() {
             row += 1;
             let r = Row {
@@ -347,12 +355,16 @@ pub fn read_avro(
     path: &std::path::Path,
     c: &mut Collector,
     stats: &mut IngestStats,
-) -> anyhow::Result<()> {
-    use anyhow::Context;
+) -> Result<(), super::IngestError> {
+    use crate::error::FileContext;
     use apache_avro::types::Value as V;
-    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let reader = apache_avro::Reader::new(std::io::BufReader::new(file))
-        .with_context(|| format!("{}: not an Avro container file", path.display()))?;
+    let file = std::fs::File::open(path).file("opening", path)?;
+    let reader = apache_avro::Reader::new(std::io::BufReader::new(file)).map_err(|e| {
+        super::IngestError::NotAvro {
+            path: path.to_path_buf(),
+            source: Box::new(e),
+        }
+    })?;
     let name = path.display().to_string();
     fn un(v: &V) -> &V {
         match v {

@@ -139,7 +139,7 @@ pub fn read_apex(
     path: &std::path::Path,
     apex: &mut HashMap<String, NameAddrs>,
     stats: &mut IngestStats,
-) -> anyhow::Result<()> {
+) -> Result<(), super::IngestError> {
     let file = path.display().to_string();
     super::json_lines(path, stats, |line, v, st| {
         let parsed = (|| -> Result<Option<(String, NameAddrs)>, String> {
@@ -191,8 +191,8 @@ pub fn read(
     apex: &HashMap<String, NameAddrs>,
     seen: &mut HashSet<String>,
     stats: &mut IngestStats,
-    mut out: impl FnMut(DomainDns) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
+    mut out: impl FnMut(DomainDns) -> std::io::Result<()>,
+) -> Result<(), super::IngestError> {
     let name = path.display().to_string();
     let mut err = None;
     super::json_lines(path, stats, |line, v, st| {
@@ -216,7 +216,7 @@ pub fn read(
             Err(reason) => st.malformed(&name, line, reason),
         }
     })?;
-    err.map_or(Ok(()), Err)
+    err.map_or(Ok(()), |e| Err(super::IngestError::Output(e)))
 }
 
 #[cfg(test)]

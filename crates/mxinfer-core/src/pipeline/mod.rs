@@ -4,15 +4,20 @@
 
 pub mod run;
 
+use crate::Error;
+use crate::error::FileContext;
 use crate::input::{self, DomainReader, Entry, InputDomain};
 use crate::jsonl;
 use crate::progress::{Cancel, Reporter};
 use crate::resolve::{DomainResolver, needs_second_pass};
-use anyhow::Context;
 use futures::StreamExt;
-use mxinfer_record::{DnsStatus, DomainDns, InputCounts, RunMeta};
+use mxinfer_record::{
+    DnsStatus, DomainDns, InputCounts, LabelStage, ProbeSettings, ProbeStage, ResolveSettings,
+    ResolveStage, RunMeta,
+};
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -27,9 +32,9 @@ fn spawn_reader(
     path: String,
     progress: Arc<dyn Reporter>,
     tx: tokio::sync::mpsc::Sender<InputDomain>,
-) -> std::thread::JoinHandle<anyhow::Result<InputCounts>> {
+) -> std::thread::JoinHandle<crate::Result<InputCounts>> {
     std::thread::spawn(move || {
-        let src = input::open(&path).with_context(|| format!("opening {path}"))?;
+        let src = input::open(&path).file("opening", Path::new(&path))?;
         let shown = if path == "-" {
             "<stdin>"
         } else {
@@ -37,7 +42,7 @@ fn spawn_reader(
         };
         let mut reader = DomainReader::new(src);
         for e in reader.by_ref() {
-            match e.with_context(|| format!("reading {shown}"))? {
+            match e.file("reading", Path::new(shown))? {
                 Entry::Domain(d) => {
                     if tx.blocking_send(d).is_err() {
                         break; // the consumer stopped (interrupted)
@@ -52,7 +57,7 @@ fn spawn_reader(
 
 /// Summary of a resolve run (also written as metadata).
 pub struct ResolveOutcome {
-    pub meta: RunMeta,
+    pub meta: RunMeta<ResolveStage>,
     /// The sink of `run`, closed, with every address's names.
     pub targets: Option<TargetSink>,
     /// Input domains skipped as already resolved (`--resume`).
@@ -65,7 +70,7 @@ pub struct ResolveRun {
     pub concurrency: usize,
     pub args: Vec<String>,
     /// Settings to record in the metadata (resolver, options).
-    pub settings: serde_json::Value,
+    pub settings: ResolveSettings,
     /// `run`: every exchanger address not seen before goes to the probe stage here.
     pub targets: Option<TargetSink>,
     /// `run --resume`: domains already resolved (lower-case, no trailing dot), not redone.
@@ -154,7 +159,7 @@ pub async fn run_resolve(
     out: &mut dyn Write,
     progress: Arc<dyn Reporter>,
     cancel: Cancel,
-) -> anyhow::Result<ResolveOutcome> {
+) -> crate::Result<ResolveOutcome> {
     let started_at = crate::util::now_rfc3339();
     let t0 = Instant::now();
     let mut run = run;
@@ -195,7 +200,7 @@ pub async fn run_resolve(
         tokio::select! {
             item = stream.next() => {
                 let Some(joined) = item else { break };
-                let (d, rec) = joined.context("a resolver task failed")?;
+                let (d, rec) = joined.map_err(|e| Error::Task("resolver", e))?;
                 if needs_second_pass(&rec) {
                     retry.push((d, rec));
                     continue;
@@ -230,7 +235,7 @@ pub async fn run_resolve(
                 .buffer_unordered(run.concurrency),
         );
         while let Some(joined) = second.next().await {
-            let rec = joined.context("a resolver task failed")?;
+            let rec = joined.map_err(|e| Error::Task("resolver", e))?;
             emit(out, &rec, &mut counts)?;
             if let Some(s) = &mut sink {
                 let t = s.note(&rec);
@@ -251,22 +256,19 @@ pub async fn run_resolve(
     if let Some(s) = &mut sink {
         s.close();
     }
-    out.flush().context("writing output")?;
+    out.flush().map_err(Error::Output)?;
     let input_counts = match reader.join() {
         Ok(r) => r?,
-        Err(_) => anyhow::bail!("the input reader thread panicked"),
+        Err(_) => return Err(Error::ReaderPanicked),
     };
     let cache = resolver.cache().stats();
     let duration = t0.elapsed().as_secs_f64();
-    let mut stage = run.settings.clone();
-    if let serde_json::Value::Object(m) = &mut stage {
-        m.insert("queries_sent".into(), resolver.queries_sent().into());
-        m.insert("exchanger_cache".into(), serde_json::to_value(cache)?);
-        m.insert(
-            "domains_per_second".into(),
-            ((done as f64 / duration.max(1e-9)).round()).into(),
-        );
-    }
+    let stage = ResolveStage {
+        settings: run.settings,
+        domains_per_second: (done as f64 / duration.max(1e-9)).round(),
+        exchanger_cache: cache,
+        queries_sent: resolver.queries_sent(),
+    };
     let meta = RunMeta {
         tool: "mxinfer".into(),
         version: env!("CARGO_PKG_VERSION").into(),
@@ -306,8 +308,8 @@ fn emit(
     out: &mut dyn Write,
     rec: &DomainDns,
     counts: &mut BTreeMap<DnsStatus, u64>,
-) -> anyhow::Result<()> {
-    jsonl::write(out, rec).context("writing output")?;
+) -> crate::Result<()> {
+    jsonl::write(out, rec).map_err(Error::Output)?;
     *counts.entry(rec.status).or_default() += 1;
     Ok(())
 }
@@ -354,7 +356,7 @@ pub struct LabelRun {
 
 /// Summary of a label run (also written as metadata).
 pub struct LabelOutcome {
-    pub meta: RunMeta,
+    pub meta: RunMeta<LabelStage>,
     /// Input lines that were not valid records (reported, skipped).
     pub bad_lines: u64,
     /// The labeller with the whole batch. Handed back rather than dropped inside, so a
@@ -369,7 +371,7 @@ pub fn run_label(
     run: LabelRun,
     out: &mut dyn Write,
     progress: Arc<dyn Reporter>,
-) -> anyhow::Result<LabelOutcome> {
+) -> crate::Result<LabelOutcome> {
     use mxinfer_label::pfx2as::AsTable;
     use mxinfer_label::{Labeller, data::LabelData, psl::Psl};
     use mxinfer_record::{HostProbe, LabelStatus};
@@ -377,26 +379,27 @@ pub fn run_label(
     let t0 = Instant::now();
     let psl = match &run.sources.psl {
         Some(p) => Psl::parse(
-            &std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+            &std::fs::read_to_string(p).file("reading", p)?,
             run.sources.psl_icann_only,
         )
-        .with_context(|| format!("parsing {}", p.display()))?,
+        .map_err(|e| Error::data(format!("parsing {}", p.display()), e))?,
         None => Psl::embedded(run.sources.psl_icann_only),
     };
     let mut data = LabelData::embedded();
     if let Some(p) = &run.sources.companies {
-        let text =
-            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        let text = std::fs::read_to_string(p).file("reading", p)?;
         data = data
             .with_companies(&text)
-            .with_context(|| format!("loading {}", p.display()))?;
+            .map_err(|e| Error::data(format!("loading {}", p.display()), e))?;
     }
     let (asn, asn_source, asn_stats) = match &run.sources.pfx2as {
         Some(p) => {
             // CAIDA ships pfx2as gzip-compressed: read either.
             let r = jsonl::open(p)?;
             let mut t = AsTable::new();
-            let st = t.load(r, &p.display().to_string())?;
+            let st = t
+                .load(r, &p.display().to_string())
+                .map_err(|e| Error::data("--pfx2as", e))?;
             (t, p.display().to_string(), Some(st))
         }
         None => (
@@ -437,7 +440,7 @@ pub fn run_label(
         mxinfer_label::json::write_label(&mut buf, &rec);
         buf.push(b'\n');
         if buf.len() >= OUTPUT_CHUNK {
-            out.write_all(&buf).context("writing output")?;
+            out.write_all(&buf).map_err(Error::Output)?;
             buf.clear();
         }
         *counts.entry(rec.status).or_default() += 1;
@@ -445,43 +448,46 @@ pub fn run_label(
             progress.tick(i as u64, &|| "domains labelled".to_string());
         }
     }
-    out.write_all(&buf).context("writing output")?;
-    out.flush().context("writing output")?;
+    out.write_all(&buf).map_err(Error::Output)?;
+    out.flush().map_err(Error::Output)?;
     let mut n_claims = 0u64;
     if let Some(p) = &run.claims {
-        let f = std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?;
+        let f = std::fs::File::create(p).file("creating", p)?;
         let mut w = std::io::BufWriter::new(f);
         for c in lab.claims() {
-            jsonl::write(&mut w, &c).with_context(|| format!("writing {}", p.display()))?;
+            jsonl::write(&mut w, &c).file("writing", p)?;
             n_claims += 1;
         }
-        w.flush()
-            .with_context(|| format!("writing {}", p.display()))?;
+        w.flush().file("writing", p)?;
     }
     let duration = t0.elapsed().as_secs_f64();
     let done = lab.len() as u64;
-    let stage = serde_json::json!({
-        "approach": run.sources.settings.approach,
-        "threshold": run.sources.settings.threshold,
-        "batch_size": done,
-        "psl": run.sources.psl.as_ref().map_or("embedded".to_string(), |p| p.display().to_string()),
-        "psl_version": psl_version,
-        "psl_icann_only": run.sources.psl_icann_only,
-        "companies": run.sources.companies.as_ref().map_or("embedded".to_string(), |p| p.display().to_string()),
-        "company_count": companies,
-        "pfx2as": asn_source,
-        "pfx2as_prefixes": asn.len(),
-        "pfx2as_load": asn_stats,
-        "probes": run.probes.display().to_string(),
-        "probe_input_counts": probe_counts,
-        "claims": run.claims.as_ref().map(|p| p.display().to_string()),
-        "claim_count": n_claims,
-        "counts": lab.counts(),
-        "certificate_groups_joined": lab.joined_groups(),
-        "seconds_reading_probes": t_probes,
-        "seconds_reading_dns": t_dns - t_probes,
-        "domains_per_second": (done as f64 / duration.max(1e-9)).round(),
-    });
+    let shown = |p: &Option<std::path::PathBuf>| {
+        p.as_ref()
+            .map_or("embedded".to_string(), |p| p.display().to_string())
+    };
+    let stage = LabelStage {
+        approach: run.sources.settings.approach,
+        batch_size: done,
+        certificate_groups_joined: lab.joined_groups(),
+        claim_count: n_claims,
+        claims: run.claims.as_ref().map(|p| p.display().to_string()),
+        companies: shown(&run.sources.companies),
+        company_count: companies,
+        counts: lab.counts().clone(),
+        domains_per_second: (done as f64 / duration.max(1e-9)).round(),
+        pfx2as: asn_source,
+        pfx2as_load: asn_stats,
+        pfx2as_prefixes: asn.len(),
+        probe_input_counts: probe_counts.clone(),
+        probes: run.probes.display().to_string(),
+        psl: shown(&run.sources.psl),
+        psl_icann_only: run.sources.psl_icann_only,
+        psl_version,
+        seconds_reading_dns: t_dns - t_probes,
+        seconds_reading_probes: t_probes,
+        threshold: run.sources.settings.threshold,
+    };
     let bad_lines = probe_counts.rejected + dns_counts.rejected;
     let meta = RunMeta {
         tool: "mxinfer".into(),
@@ -529,12 +535,12 @@ pub struct ProbeRun {
     pub policy: crate::probe::plan::Policy,
     pub args: Vec<String>,
     /// Settings to record in the metadata.
-    pub settings: serde_json::Value,
+    pub settings: ProbeSettings,
 }
 
 /// Summary of a probe run (also written as metadata).
 pub struct ProbeOutcome {
-    pub meta: RunMeta,
+    pub meta: RunMeta<ProbeStage>,
 }
 
 /// Plans the targets (the resolve stage's address classes for list input), probes each
@@ -545,7 +551,7 @@ pub async fn run_probe(
     out: &mut dyn Write,
     progress: Arc<dyn Reporter>,
     cancel: Cancel,
-) -> anyhow::Result<ProbeOutcome> {
+) -> crate::Result<ProbeOutcome> {
     use crate::probe::plan::read_targets;
     let started_at = crate::util::now_rfc3339();
     let t0 = Instant::now();
@@ -555,7 +561,7 @@ pub async fn run_probe(
         run.input.clone()
     };
     let (targets, tcounts, format) = {
-        let src = input::open(&run.input).with_context(|| format!("opening {}", run.input))?;
+        let src = input::open(&run.input).file("opening", Path::new(&run.input))?;
         let p = progress.clone();
         let shown2 = shown.clone();
         read_targets(
@@ -573,7 +579,10 @@ pub async fn run_probe(
                 )
             },
         )
-        .with_context(|| format!("reading {shown}"))?
+        .map_err(|source| Error::Targets {
+            input: shown.clone(),
+            source,
+        })?
     };
     let total = targets.len();
     let policy = Arc::new(run.policy);
@@ -588,20 +597,15 @@ pub async fn run_probe(
     )
     .await?;
     let (counts, done, interrupted) = (tally.counts, tally.done, tally.interrupted);
-    out.flush().context("writing output")?;
+    out.flush().map_err(Error::Output)?;
     let duration = t0.elapsed().as_secs_f64();
-    let mut stage = run.settings.clone();
-    if let serde_json::Value::Object(m) = &mut stage {
-        m.insert(
-            "input_format".into(),
-            format!("{format:?}").to_lowercase().into(),
-        );
-        m.insert("targets".into(), total.into());
-        m.insert(
-            "probes_per_second".into(),
-            ((done as f64 / duration.max(1e-9)).round()).into(),
-        );
-    }
+    let stage = ProbeStage {
+        settings: run.settings,
+        input_format: Some(format!("{format:?}").to_lowercase()),
+        probes_per_second: Some((done as f64 / duration.max(1e-9)).round()),
+        targets: Some(total as u64),
+        ..ProbeStage::default()
+    };
     let meta = RunMeta {
         tool: "mxinfer".into(),
         version: env!("CARGO_PKG_VERSION").into(),
@@ -673,7 +677,7 @@ pub async fn probe_targets(
     out: &mut dyn Write,
     progress: &dyn Reporter,
     cancel: Cancel,
-) -> anyhow::Result<ProbeTally> {
+) -> crate::Result<ProbeTally> {
     use crate::probe::plan::Decision;
     use mxinfer_record::ProbeStatus;
     let port = prober.settings().port;
@@ -711,9 +715,10 @@ pub async fn probe_targets(
         tokio::select! {
             item = stream.next() => {
                 let Some(joined) = item else { break };
-                let rec = joined.context("a probe task failed")?;
-                jsonl::write(out, &rec).context("writing output")?;
-                let status = serde_json::to_value(rec.status)?
+                let rec = joined.map_err(|e| Error::Task("probe", e))?;
+                jsonl::write(out, &rec).map_err(Error::Output)?;
+                let status = serde_json::to_value(rec.status)
+                    .map_err(|e| Error::json("encoding a probe status", e))?
                     .as_str()
                     .unwrap_or("?")
                     .to_string();

@@ -15,6 +15,8 @@
 //! record yet, and resolves the rest of the input. Labels and reports are always recomputed
 //! from the complete files.
 
+use crate::Error;
+use crate::error::FileContext;
 use crate::jsonl;
 use crate::pipeline::{self, LabelRun, LabelSources, ResolveRun, TargetSink};
 use crate::probe::plan::{Policy, Target};
@@ -24,7 +26,6 @@ use crate::report::eval::Evaluator;
 use crate::report::files::{label_groups, write_report_dir};
 use crate::report::{ReportOptions, ShareTally, render};
 use crate::resolve::DomainResolver;
-use anyhow::{Context, bail};
 use futures::StreamExt;
 use mxinfer_record::{DomainDns, HostProbe, RunMeta, Truth};
 use serde::Serialize;
@@ -127,11 +128,11 @@ pub struct RunSettings {
     pub probe_concurrency: usize,
     pub resolver: Arc<DomainResolver>,
     /// The resolve settings recorded in `dns.jsonl.meta.json`.
-    pub resolve_recorded: serde_json::Value,
+    pub resolve_recorded: mxinfer_record::ResolveSettings,
     pub prober: Arc<Prober>,
     pub policy: Policy,
     /// The probe settings recorded in `probes.jsonl.meta.json`.
-    pub probe_recorded: serde_json::Value,
+    pub probe_recorded: mxinfer_record::ProbeSettings,
     pub label: LabelSources,
     /// Trusted roots and intermediates given instead of the embedded ones (for `run.json`).
     pub roots: Option<PathBuf>,
@@ -151,18 +152,15 @@ pub async fn run(
     args: RunSettings,
     reporter: &dyn Fn(&'static str) -> Arc<dyn Reporter>,
     cancel: Cancel,
-) -> anyhow::Result<RunOutcome> {
+) -> crate::Result<RunOutcome> {
     let started_at = crate::util::now_rfc3339();
     let t0 = Instant::now();
     let (rc, pc) = (args.resolve_concurrency, args.probe_concurrency);
     let dir = args.out.clone();
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::create_dir_all(&dir).file("creating", &dir)?;
     let (dns_path, probes_path) = (dir.join(DNS), dir.join(PROBES));
     if !args.resume && (dns_path.exists() || probes_path.exists()) {
-        bail!(
-            "{} already holds a run ({DNS} or {PROBES}): continue it with --resume, or give another --out",
-            dir.display()
-        );
+        return Err(RunError::Exists { dir }.into());
     }
 
     // What an earlier invocation left (nothing on a fresh run).
@@ -231,8 +229,8 @@ pub async fn run(
     let ((resolved, t_resolve), (probed_now, t_probe)) = tokio::join!(resolve_fut, probe_fut);
     let resolved = resolved?;
     let probed_now = probed_now?;
-    dns_out.flush().context("writing dns.jsonl")?;
-    probes_out.flush().context("writing probes.jsonl")?;
+    dns_out.flush().file("writing", &dns_path)?;
+    probes_out.flush().file("writing", &probes_path)?;
     drop(dns_out);
     drop(probes_out);
     pprog.finish(&format!(
@@ -252,20 +250,16 @@ pub async fn run(
             records: dns_records,
         },
     );
-    let mut sink = resolved
-        .targets
-        .context("the resolve stage kept no address names")?;
+    let mut sink = resolved.targets.ok_or(RunError::NoNames)?;
     crate::util::write_json_file(&meta_of(&dns_path), &resolved.meta)?;
 
     // The probe metadata of this invocation.
-    let mut pstage = args.probe_recorded.clone();
-    if let serde_json::Value::Object(m) = &mut pstage {
-        m.insert("targets_sent".into(), sink.sent.into());
-        m.insert(
-            "streamed_from".into(),
-            "the resolve stage of the same run".into(),
-        );
-    }
+    let pstage = mxinfer_record::ProbeStage {
+        settings: args.probe_recorded.clone(),
+        streamed_from: Some("the resolve stage of the same run".into()),
+        targets_sent: Some(sink.sent),
+        ..Default::default()
+    };
     let probe_meta = RunMeta {
         tool: "mxinfer".into(),
         version: env!("CARGO_PKG_VERSION").into(),
@@ -368,7 +362,12 @@ pub async fn run(
             let mut truth: Vec<Truth> = Vec::new();
             let bad = jsonl::read::<Truth>(p, |t| truth.push(t))?;
             if bad > 0 {
-                bail!("{}: {bad} lines are not truth records", p.display());
+                return Err(Error::BadRecords {
+                    path: p.clone(),
+                    bad,
+                    what: "truth",
+                    hint: "",
+                });
             }
             let groups = label_groups(&meta_of(&labels_path))?;
             Some(Evaluator::new(truth, 1000).with_groups(&groups))
@@ -382,10 +381,12 @@ pub async fn run(
         }
     })?;
     if bad > 0 {
-        bail!(
-            "{}: {bad} lines are not label records",
-            labels_path.display()
-        );
+        return Err(Error::BadRecords {
+            path: labels_path,
+            bad,
+            what: "label",
+            hint: "",
+        });
     }
     let report = tally.finish();
     write_report_dir(&dir, &report)?;
@@ -405,9 +406,9 @@ pub async fn run(
     if let Some(e) = eval {
         let ev = e.finish();
         std::fs::write(dir.join("eval.md"), render::eval_markdown(&ev))
-            .with_context(|| format!("writing {}/eval.md", dir.display()))?;
+            .file("writing", &dir.join("eval.md"))?;
         std::fs::write(dir.join("eval.json"), render::eval_json(&ev))
-            .with_context(|| format!("writing {}/eval.json", dir.display()))?;
+            .file("writing", &dir.join("eval.json"))?;
         outputs.extend(["eval.md".to_string(), "eval.json".to_string()]);
         text.push('\n');
         text.push_str(&render::accuracy_text(&ev));
@@ -437,14 +438,27 @@ fn meta_of(p: &Path) -> PathBuf {
     PathBuf::from(format!("{}.meta.json", p.display()))
 }
 
-fn path_str(p: &Path) -> anyhow::Result<String> {
+fn path_str(p: &Path) -> Result<String, RunError> {
     p.to_str()
         .map(str::to_string)
-        .with_context(|| format!("{} is not valid UTF-8", p.display()))
+        .ok_or_else(|| RunError::NotUtf8 { path: p.into() })
+}
+
+/// A run that cannot go on.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The directory holds an earlier run and resuming was not asked for.
+    #[error("{} already holds a run ({DNS} or {PROBES}): resume it, or use another directory", dir.display())]
+    Exists { dir: PathBuf },
+    /// The resolve stage handed back no address names (a bug, not an input problem).
+    #[error("the resolve stage kept no address names")]
+    NoNames,
+    #[error("{} is not valid UTF-8", path.display())]
+    NotUtf8 { path: PathBuf },
 }
 
 /// The addresses of the probe records an earlier invocation left in `p`.
-fn read_kept_probes(p: &Path) -> anyhow::Result<HashSet<IpAddr>> {
+fn read_kept_probes(p: &Path) -> crate::Result<HashSet<IpAddr>> {
     let cut = jsonl::drop_cut_line(p)?;
     if cut > 0 {
         tracing::warn!("{}: dropped a cut last record ({cut} bytes)", p.display());
@@ -457,16 +471,18 @@ fn read_kept_probes(p: &Path) -> anyhow::Result<HashSet<IpAddr>> {
         set.insert(r.ip);
     })?;
     if bad > 0 {
-        bail!(
-            "{}: {bad} lines are not probe records; not resuming over a damaged file",
-            p.display()
-        );
+        return Err(Error::BadRecords {
+            path: p.into(),
+            bad,
+            what: "probe",
+            hint: "; not resuming over a damaged file",
+        });
     }
     Ok(set)
 }
 
 /// The resolve records an earlier invocation left in `p`.
-fn read_kept_domains(p: &Path, f: impl FnMut(DomainDns)) -> anyhow::Result<()> {
+fn read_kept_domains(p: &Path, f: impl FnMut(DomainDns)) -> crate::Result<()> {
     let cut = jsonl::drop_cut_line(p)?;
     if cut > 0 {
         tracing::warn!("{}: dropped a cut last record ({cut} bytes)", p.display());
@@ -476,10 +492,12 @@ fn read_kept_domains(p: &Path, f: impl FnMut(DomainDns)) -> anyhow::Result<()> {
     }
     let bad = jsonl::read::<DomainDns>(p, f)?;
     if bad > 0 {
-        bail!(
-            "{}: {bad} lines are not resolve records; not resuming over a damaged file",
-            p.display()
-        );
+        return Err(Error::BadRecords {
+            path: p.into(),
+            bad,
+            what: "resolve",
+            hint: "; not resuming over a damaged file",
+        });
     }
     Ok(())
 }
@@ -487,11 +505,11 @@ fn read_kept_domains(p: &Path, f: impl FnMut(DomainDns)) -> anyhow::Result<()> {
 /// Rewrites the probe records with every exchanger name of their address (sorted), one
 /// record per address (a repeated address keeps its first record). Atomic: a new file
 /// renamed over the old. Returns the records written.
-fn merge_names(p: &Path, sink: &mut TargetSink) -> anyhow::Result<u64> {
+fn merge_names(p: &Path, sink: &mut TargetSink) -> crate::Result<u64> {
     let tmp = p.with_extension("jsonl.tmp");
     let mut w = std::io::BufWriter::with_capacity(
         1 << 20,
-        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?,
+        std::fs::File::create(&tmp).file("creating", &tmp)?,
     );
     let mut seen: HashSet<IpAddr> = HashSet::new();
     let mut n = 0u64;
@@ -509,15 +527,24 @@ fn merge_names(p: &Path, sink: &mut TargetSink) -> anyhow::Result<u64> {
         }
     })?;
     if let Some(e) = err {
-        return Err(e).with_context(|| format!("writing {}", tmp.display()));
+        return Err(crate::FileError {
+            op: "writing",
+            path: tmp,
+            source: e,
+        }
+        .into());
     }
     if bad > 0 {
-        bail!("{}: {bad} lines are not probe records", p.display());
+        return Err(Error::BadRecords {
+            path: p.into(),
+            bad,
+            what: "probe",
+            hint: "",
+        });
     }
-    w.flush()
-        .with_context(|| format!("writing {}", tmp.display()))?;
+    w.flush().file("writing", &tmp)?;
     drop(w);
-    std::fs::rename(&tmp, p).with_context(|| format!("renaming to {}", p.display()))?;
+    std::fs::rename(&tmp, p).file("renaming to", p)?;
     Ok(n)
 }
 
@@ -566,8 +593,8 @@ const EMBEDDED: &[(&str, &str, &str)] = &[
     ),
 ];
 
-fn file_entry(name: &str, p: &Path) -> anyhow::Result<DataFile> {
-    let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+fn file_entry(name: &str, p: &Path) -> Result<DataFile, crate::FileError> {
+    let bytes = std::fs::read(p).file("reading", p)?;
     let date = std::fs::metadata(p)
         .and_then(|m| m.modified())
         .ok()
@@ -587,7 +614,7 @@ fn file_entry(name: &str, p: &Path) -> anyhow::Result<DataFile> {
 }
 
 /// Every data file the run used: the embedded ones it did not replace, and those given.
-fn data_files(args: &RunSettings) -> anyhow::Result<Vec<DataFile>> {
+fn data_files(args: &RunSettings) -> Result<Vec<DataFile>, crate::FileError> {
     let replaced = |name: &str| match name {
         "public_suffix_list.dat" => args.label.psl.is_some(),
         "companies.toml" => args.label.companies.is_some(),

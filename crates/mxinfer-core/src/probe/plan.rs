@@ -18,7 +18,6 @@
 //! The address classifier is injected (the pipeline passes the resolve stage's), so this
 //! stage does not import another stage.
 
-use anyhow::{Context, bail};
 use mxinfer_record::{AddrClass, DomainDns};
 use std::collections::{BTreeSet, HashMap};
 use std::io::BufRead;
@@ -34,24 +33,48 @@ pub struct Cidr {
     pub len: u8,
 }
 
+/// A prefix, a prefix list or a target file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("bad address in {0:?}")]
+    Address(String),
+    #[error("bad length in {0:?}")]
+    Length(String),
+    #[error("prefix length {len} too long in {cidr:?}")]
+    TooLong { len: u8, cidr: String },
+    /// A line of a prefix list (`origin:line`).
+    #[error("{origin}:{line}")]
+    Line {
+        origin: String,
+        line: usize,
+        #[source]
+        source: Box<PlanError>,
+    },
+    #[error("reading targets")]
+    Read(#[source] std::io::Error),
+}
+
 impl std::str::FromStr for Cidr {
-    type Err = anyhow::Error;
-    fn from_str(s: &str) -> anyhow::Result<Cidr> {
+    type Err = PlanError;
+    fn from_str(s: &str) -> Result<Cidr, PlanError> {
         let s = s.trim();
         let (a, l) = match s.split_once('/') {
             Some((a, l)) => (a, Some(l)),
             None => (s, None),
         };
-        let addr: IpAddr = a.parse().with_context(|| format!("bad address in {s:?}"))?;
+        let addr: IpAddr = a.parse().map_err(|_| PlanError::Address(s.to_string()))?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let len = match l {
             Some(l) => l
                 .parse::<u8>()
-                .with_context(|| format!("bad length in {s:?}"))?,
+                .map_err(|_| PlanError::Length(s.to_string()))?,
             None => max,
         };
         if len > max {
-            bail!("prefix length {len} too long in {s:?}");
+            return Err(PlanError::TooLong {
+                len,
+                cidr: s.to_string(),
+            });
         }
         Ok(Cidr { addr, len })
     }
@@ -82,17 +105,18 @@ impl Cidr {
 }
 
 /// Parses a CIDR list: one prefix per line, `#` comments, blank lines.
-pub fn parse_cidr_list(text: &str, origin: &str) -> anyhow::Result<Vec<Cidr>> {
+pub fn parse_cidr_list(text: &str, origin: &str) -> Result<Vec<Cidr>, PlanError> {
     let mut v = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let l = line.split('#').next().unwrap_or("").trim();
         if l.is_empty() {
             continue;
         }
-        v.push(
-            l.parse::<Cidr>()
-                .with_context(|| format!("{origin}:{}", i + 1))?,
-        );
+        v.push(l.parse::<Cidr>().map_err(|e| PlanError::Line {
+            origin: origin.to_string(),
+            line: i + 1,
+            source: Box::new(e),
+        })?);
     }
     Ok(v)
 }
@@ -199,7 +223,7 @@ pub fn read_targets<R: BufRead>(
     format: InputFormat,
     classify: &dyn Fn(IpAddr) -> AddrClass,
     mut bad: impl FnMut(BadLine),
-) -> anyhow::Result<(Vec<Target>, TargetCounts, InputFormat)> {
+) -> Result<(Vec<Target>, TargetCounts, InputFormat), PlanError> {
     let mut targets: Vec<Target> = Vec::new();
     let mut index: HashMap<IpAddr, usize> = HashMap::new();
     let mut counts = TargetCounts::default();
@@ -228,7 +252,7 @@ pub fn read_targets<R: BufRead>(
     let mut no = 0u64;
     while let Some(complete) =
         crate::input::read_line_bounded(&mut src, &mut raw, MAX_TARGET_LINE_BYTES)
-            .context("reading targets")?
+            .map_err(PlanError::Read)?
     {
         no += 1;
         counts.lines += 1;

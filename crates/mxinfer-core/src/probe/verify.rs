@@ -10,7 +10,6 @@
 //! label, RFC 6125 6.4.3); when the leaf has no dNSName at all, its subject CN, as MTAs
 //! commonly accept (browsers do not; the record keeps both facts apart anyway).
 
-use anyhow::Context;
 use mxinfer_record::{Certificate, ChainVerdict, UntrustedReason};
 use rustls::pki_types::{CertificateDer, TrustAnchor, UnixTime};
 use sha2::Digest;
@@ -34,14 +33,49 @@ pub struct ChainJudge {
     cache: std::sync::Mutex<HashMap<[u8; 32], (std::time::Instant, Trust, String)>>,
 }
 
-fn read_pem_certs(path: &std::path::Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
+/// A root or intermediate certificate file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum RootsError {
+    #[error("reading {}", path.display())]
+    Read {
+        path: std::path::PathBuf,
+        #[source]
+        source: rustls::pki_types::pem::Error,
+    },
+    #[error("parsing PEM certificates in {}", path.display())]
+    Pem {
+        path: std::path::PathBuf,
+        #[source]
+        source: rustls::pki_types::pem::Error,
+    },
+    #[error("{}: no PEM certificate found", path.display())]
+    Empty { path: std::path::PathBuf },
+    /// Certificate `index` (from 0) of `source` (a file, or a label) is not a usable
+    /// trust anchor.
+    #[error("{origin}: unusable root (certificate {index}): {reason}")]
+    Unusable {
+        origin: String,
+        index: usize,
+        reason: String,
+    },
+}
+
+fn read_pem_certs(path: &std::path::Path) -> Result<Vec<CertificateDer<'static>>, RootsError> {
     use rustls::pki_types::pem::PemObject;
     let v: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-        .with_context(|| format!("reading {}", path.display()))?
+        .map_err(|source| RootsError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?
         .collect::<Result<_, _>>()
-        .with_context(|| format!("parsing PEM certificates in {}", path.display()))?;
+        .map_err(|source| RootsError::Pem {
+            path: path.to_path_buf(),
+            source,
+        })?;
     if v.is_empty() {
-        anyhow::bail!("{}: no PEM certificate found", path.display());
+        return Err(RootsError::Empty {
+            path: path.to_path_buf(),
+        });
     }
     Ok(v)
 }
@@ -51,7 +85,7 @@ impl ChainJudge {
     pub fn new(
         roots: Option<&std::path::Path>,
         intermediates: Option<&std::path::Path>,
-    ) -> anyhow::Result<Self> {
+    ) -> Result<Self, RootsError> {
         let (anchors, roots_label) = match roots {
             None => (
                 webpki_roots::TLS_SERVER_ROOTS.to_vec(),
@@ -60,9 +94,13 @@ impl ChainJudge {
             Some(p) => {
                 let certs = read_pem_certs(p)?;
                 let mut a = Vec::new();
-                for c in &certs {
-                    let ta = webpki::anchor_from_trusted_cert(c)
-                        .map_err(|e| anyhow::anyhow!("{}: unusable root: {e:?}", p.display()))?;
+                for (index, c) in certs.iter().enumerate() {
+                    let ta =
+                        webpki::anchor_from_trusted_cert(c).map_err(|e| RootsError::Unusable {
+                            origin: p.display().to_string(),
+                            index,
+                            reason: format!("{e:?}"),
+                        })?;
                     a.push(ta.to_owned());
                 }
                 (a, p.display().to_string())
@@ -81,11 +119,14 @@ impl ChainJudge {
     }
 
     /// A judge trusting exactly `roots` (DER), labelled `label`.
-    pub fn from_roots(roots: &[CertificateDer<'_>], label: &str) -> anyhow::Result<Self> {
+    pub fn from_roots(roots: &[CertificateDer<'_>], label: &str) -> Result<Self, RootsError> {
         let mut anchors = Vec::new();
-        for c in roots {
-            let ta = webpki::anchor_from_trusted_cert(c)
-                .map_err(|e| anyhow::anyhow!("unusable root: {e:?}"))?;
+        for (index, c) in roots.iter().enumerate() {
+            let ta = webpki::anchor_from_trusted_cert(c).map_err(|e| RootsError::Unusable {
+                origin: label.to_string(),
+                index,
+                reason: format!("{e:?}"),
+            })?;
             anchors.push(ta.to_owned());
         }
         Ok(ChainJudge {

@@ -38,15 +38,8 @@ pub struct LookupCache {
     evictions: AtomicU64,
 }
 
-/// Counters for the run metadata.
-#[derive(Debug, Clone, Copy, serde::Serialize)]
-pub struct CacheStats {
-    pub capacity: usize,
-    pub entries: usize,
-    pub hits: u64,
-    pub misses: u64,
-    pub evictions: u64,
-}
+/// Counters of the shared lookups (defined with the schema: written in the run metadata).
+pub use mxinfer_record::CacheStats;
 
 impl LookupCache {
     pub fn new(capacity: usize) -> Self {

@@ -102,6 +102,15 @@ pub struct DnsSettings {
     pub max_in_flight: usize,
 }
 
+/// The resolver could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum DnsSetupError {
+    #[error("no name server given")]
+    NoNameServer,
+    #[error("building the resolver")]
+    Build(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
 /// hickory-resolver based [`Dns`].
 pub struct HickoryDns {
     resolver: TokioResolver,
@@ -109,11 +118,10 @@ pub struct HickoryDns {
 }
 
 impl HickoryDns {
-    pub fn new(settings: &DnsSettings) -> anyhow::Result<Self> {
-        anyhow::ensure!(
-            !settings.nameservers.is_empty(),
-            "no name server given (use --nameserver IP[:PORT])"
-        );
+    pub fn new(settings: &DnsSettings) -> Result<Self, DnsSetupError> {
+        if settings.nameservers.is_empty() {
+            return Err(DnsSetupError::NoNameServer);
+        }
         let servers = settings
             .nameservers
             .iter()
@@ -140,7 +148,9 @@ impl HickoryDns {
         // With several name servers, ask one at a time (the next only on failure): a scan
         // should not double its load on the servers.
         opts.num_concurrent_reqs = 1;
-        let resolver = builder.build()?;
+        let resolver = builder
+            .build()
+            .map_err(|e| DnsSetupError::Build(e.into()))?;
         Ok(HickoryDns {
             resolver,
             sent: AtomicU64::new(0),

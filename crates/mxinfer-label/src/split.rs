@@ -1,0 +1,147 @@
+//! From exchanges to the domain (METHOD.md 8): each approach's exchanger results split into
+//! provider shares (weight 1/k, renormalised, credited to suggestions or the flagged row), and
+//! the domain's label record with all four approaches (METHOD.md 10).
+
+use crate::Labeller;
+use crate::primary::{DomainWork, Work};
+use crate::signals::{Evals, Signals};
+use mxinfer_record::{
+    ApproachResult, Approaches, DomainLabel, ExchangerResult, LabelSource, LabelStatus,
+    PrimaryExchanger, ProviderShare,
+};
+
+impl Labeller {
+    fn approach_result(
+        &self,
+        w: &DomainWork,
+        sigs: &[(Signals, Evals)],
+        order: &[LabelSource],
+    ) -> ApproachResult {
+        let (exs, no_evidence) = match &w.work {
+            Work::Final(s) => {
+                return ApproachResult {
+                    status: *s,
+                    exchangers: Vec::new(),
+                    providers: Vec::new(),
+                    renormalised: false,
+                    self_hosted: false,
+                };
+            }
+            Work::Evidence {
+                exs, no_evidence, ..
+            } => (exs, *no_evidence),
+        };
+        debug_assert_eq!(exs.len(), sigs.len());
+        let mut results: Vec<ExchangerResult> = sigs
+            .iter()
+            .map(|(s, e)| self.exchanger_result(s, e, order))
+            .collect();
+        let k = results.iter().filter(|r| r.id.is_some()).count();
+        let mut providers: Vec<ProviderShare> = Vec::new();
+        if k > 0 {
+            let share = 1.0 / k as f64;
+            for r in results.iter_mut().filter(|r| r.id.is_some()) {
+                r.weight = share;
+                let id = r.id.clone().unwrap_or_default();
+                let credit = if r.suggestion.is_some() {
+                    r.suggested_company
+                        .clone()
+                        .or_else(|| r.suggestion.clone())
+                        .unwrap_or_default()
+                } else if !r.flags.is_empty() {
+                    "flagged".to_string()
+                } else {
+                    r.company.clone().unwrap_or_else(|| id.clone())
+                };
+                match providers
+                    .iter_mut()
+                    .find(|p| p.id == id && p.credit == credit)
+                {
+                    Some(p) => p.weight += share,
+                    None => providers.push(ProviderShare {
+                        id,
+                        company: r.company.clone(),
+                        weight: share,
+                        credit,
+                        self_hosted: r.self_hosted,
+                    }),
+                }
+            }
+        }
+        let status = if k == 0 {
+            LabelStatus::NoId
+        } else if no_evidence {
+            LabelStatus::NoSmtpEvidence
+        } else {
+            LabelStatus::Labelled
+        };
+        let self_hosted = !providers.is_empty() && providers.iter().all(|p| p.self_hosted);
+        ApproachResult {
+            status,
+            renormalised: k > 0 && k < results.len(),
+            exchangers: results,
+            providers,
+            self_hosted,
+        }
+    }
+
+    /// The label record of domain `i` (in the order added).
+    pub fn label(&self, i: usize) -> DomainLabel {
+        assert!(self.finished, "label before finish");
+        use LabelSource::{Banner, Certificate, Mx};
+        let w = &self.domains[i];
+        let own = w.reg_off.map(|o| &w.domain[o as usize..]);
+        let sigs: Vec<(Signals, Evals)> = match &w.work {
+            Work::Evidence { exs, .. } => exs
+                .iter()
+                .map(|x| {
+                    let s = self.signals(x);
+                    let e = self.evaluate_all(x, &s, own);
+                    (s, e)
+                })
+                .collect(),
+            Work::Final(_) => Vec::new(),
+        };
+        let approaches = Approaches {
+            priority: self.approach_result(w, &sigs, &[Certificate, Banner, Mx]),
+            mx_only: self.approach_result(w, &sigs, &[Mx]),
+            certificate: self.approach_result(w, &sigs, &[Certificate, Mx]),
+            banner: self.approach_result(w, &sigs, &[Banner, Mx]),
+        };
+        let chosen = approaches.get(self.settings.approach);
+        let (primary_preference, dead, exchangers) = match &w.work {
+            Work::Final(_) => (None, Vec::new(), Vec::new()),
+            Work::Evidence {
+                primary_preference,
+                dead,
+                exs,
+                ..
+            } => (
+                *primary_preference,
+                dead.clone(),
+                exs.iter()
+                    .map(|x| PrimaryExchanger {
+                        name: self.strs.get(x.name).to_string(),
+                        preference: x.preference,
+                        live: x.live.iter().map(|&a| self.addrs[a as usize].ip).collect(),
+                        implicit: x.implicit,
+                    })
+                    .collect(),
+            ),
+        };
+        DomainLabel {
+            domain: w.domain.to_string(),
+            input: w.input.clone(),
+            status: chosen.status,
+            approach: self.settings.approach,
+            dns_status: w.dns_status,
+            registered_domain: w.reg_off.map(|o| w.domain[o as usize..].to_string()),
+            primary_preference,
+            dead_preferences: dead,
+            exchangers,
+            providers: chosen.providers.clone(),
+            self_hosted: chosen.self_hosted,
+            approaches,
+        }
+    }
+}
