@@ -18,7 +18,7 @@ pub const DEFAULT_DNS_TIMEOUT_S: f64 = 3.0;
 /// Retries per DNS query in one pass by default (hickory's `attempts`: a query is sent up to
 /// N + 1 times). With 20% of the UDP packets lost each way, 4 brings back all but about one in
 /// a thousand of the domains hit by loss after the second pass; 2 brought back about 98% and 3
-/// about 99.5%, too close to the 99% the tests demand (tests/dns_faults.rs).
+/// about 99.5%, too close to the 99% the tests demand (tests/servers/dns_faults.rs).
 pub const DEFAULT_DNS_ATTEMPTS: usize = 4;
 /// Shared exchanger lookups kept by default (about 400 bytes of memory each, measured).
 pub const DEFAULT_LOOKUP_CACHE: usize = 200_000;

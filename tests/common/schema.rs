@@ -1,6 +1,6 @@
 //! Mirror types of the documented output, rejecting unknown fields: a field added to the
 //! output without being added here (and to the docs) fails the tests. Written independently
-//! of `src/record.rs` on purpose.
+//! of `mxinfer-record` (crates/mxinfer-record) on purpose.
 #![allow(dead_code)]
 
 use serde::Deserialize;

@@ -1157,7 +1157,7 @@ pub struct ServeSettings {
 /// `mxinfer sim serve`: the world's zone on `args.dns` (unless `no_dns`) and (unless
 /// `no_farm`) its loopback personas (all, or one `shard`) on `args.port` ([`WORLD_PORT`] by
 /// default), leaves issued by the world's CA. The IPv6-only exchangers are served with
-/// `ipv6` only (their prefix must be local: a network namespace, see `tests/ipv6_netns.rs`).
+/// `ipv6` only (their prefix must be local: a network namespace, see `tests/netns/ipv6_netns.rs`).
 pub fn serve(
     args: &ServeSettings,
 ) -> Result<

@@ -194,8 +194,8 @@ pub async fn run_resolve(
             })
             .buffer_unordered(run.concurrency),
     );
-    let ctrl_c = cancel.cancelled();
-    tokio::pin!(ctrl_c);
+    let cancelled = cancel.cancelled();
+    tokio::pin!(cancelled);
     loop {
         tokio::select! {
             item = stream.next() => {
@@ -213,7 +213,7 @@ pub async fn run_resolve(
                 done += 1;
                 progress.tick(done, &|| status_line(&counts));
             }
-            _ = &mut ctrl_c, if !interrupted => {
+            _ = &mut cancelled, if !interrupted => {
                 interrupted = true;
                 progress.finish("interrupted: writing what is known");
                 break;
@@ -709,8 +709,8 @@ pub async fn probe_targets(
         })
         .buffer_unordered(concurrency);
     tokio::pin!(stream);
-    let ctrl_c = cancel.cancelled();
-    tokio::pin!(ctrl_c);
+    let cancelled = cancel.cancelled();
+    tokio::pin!(cancelled);
     loop {
         tokio::select! {
             item = stream.next() => {
@@ -726,7 +726,7 @@ pub async fn probe_targets(
                 done += 1;
                 progress.tick(done, &|| probe_status_line(&counts));
             }
-            _ = &mut ctrl_c, if !interrupted => {
+            _ = &mut cancelled, if !interrupted => {
                 interrupted = true;
                 progress.finish("interrupted: records of unfinished probes are not written");
                 break;

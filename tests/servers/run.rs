@@ -2,6 +2,7 @@
 //! accuracy targets of issue 5 on a 10,000-domain world, the same labels whether the world's
 //! zone is served in-process or by NSD, and resume after `kill -9` at random points.
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use common::{read_jsonl, start_nsd};

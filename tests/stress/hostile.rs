@@ -5,6 +5,7 @@
 //!
 //! The binary runs with `MXINFER_LOOPBACK_ONLY=1`; every farm address is in 127.0.0.0/8.
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use common::schema::HostProbe;

@@ -4,6 +4,7 @@
 //!
 //! Only 127.0.0.0/8 is ever contacted, and no MAIL FROM or RCPT TO is ever sent.
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use common::mta::{self, Mta, MtaKind, TestPki};

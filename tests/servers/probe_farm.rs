@@ -3,6 +3,7 @@
 //! or RCPT. Every farm listens on its own 127.x address; the binary runs with
 //! `MXINFER_LOOPBACK_ONLY=1`, so it cannot probe anything else.
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use common::schema::{HostProbe, RunMeta};

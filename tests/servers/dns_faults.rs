@@ -4,6 +4,7 @@
 //! retries recover at least 99% of the domains whose packets were dropped (compared to a run
 //! without loss), and the statuses say what happened.
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use common::{free_port, loopback_addr, mxinfer, read_jsonl, start_nsd};

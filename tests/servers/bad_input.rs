@@ -3,6 +3,7 @@
 //! on stderr as `FILE:LINE: reason`, every valid line is still processed, and the exit code
 //! tells a complete run (0) from one with rejected lines (3).
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use common::{mxinfer, read_jsonl, resolve_test_zone, start_nsd};

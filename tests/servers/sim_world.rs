@@ -1,6 +1,7 @@
 //! `mxinfer sim world`: the generated zone loads in NSD and resolves with `mxinfer resolve`;
 //! the generated personas start in the farm with the world's CA and answer `mxinfer probe`.
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use common::{mxinfer, read_jsonl, start_nsd};

@@ -6,6 +6,7 @@
 //! Needs root and iproute2 (`.ci/run` runs as root and installs it); without them the test
 //! fails with what is missing, it never passes silently.
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use common::{read_jsonl, require};

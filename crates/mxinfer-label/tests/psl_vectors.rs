@@ -15,7 +15,10 @@ fn ascii(s: &str) -> Option<String> {
 
 #[test]
 fn official_test_vectors() {
-    let text = include_str!("fixtures/psl/test_psl.txt");
+    let text = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/psl/test_psl.txt"
+    ));
     let psl = Psl::embedded(false);
     let mut n = 0;
     for line in text.lines() {

@@ -1,6 +1,7 @@
 //! `mxinfer export`: label, resolve and probe records as CSV and (feature `parquet`) Parquet
 //! tables in Hive-style snapshot partitions; the Parquet files are read back with arrow-rs.
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use common::{mxinfer, read_jsonl};

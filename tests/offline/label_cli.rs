@@ -1,6 +1,7 @@
 //! Scenario tests of `mxinfer label`: evidence files in, expected labels out, for all four
 //! approaches, through the real binary; output read back into strict mirror types.
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use common::schema::{ApproachResult, Claim, DomainLabel, RunMeta};

@@ -2,6 +2,7 @@
 //! zgrab2 output of tests/fixtures/ingest/sim200: the second snapshot is the first with one
 //! self-hosted domain moved to Microsoft, one domain gone and one new domain.
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use common::mxinfer;

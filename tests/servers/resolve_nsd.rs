@@ -4,6 +4,7 @@
 //! Each case's whole record is compared with the expected JSON (only `resolved_at`, a clock
 //! reading, is checked for its form and then removed), so every field is asserted.
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use common::*;

@@ -1,6 +1,7 @@
 //! `mxinfer demo`: a 300-domain world served on loopback, the whole pipeline, the share
 //! table and the accuracy against the world's truth on stdout.
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use common::mxinfer;

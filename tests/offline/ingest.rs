@@ -3,6 +3,7 @@
 //! the documented shapes, and malformed rows. Output is read back into the strict mirror
 //! types of tests/common/schema.rs.
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use common::schema::{DomainDns, HostProbe, RunMeta};

@@ -2,6 +2,7 @@
 //! `mxinfer label` from tests/fixtures/label and the hand-written truth of
 //! tests/fixtures/report; JSON output read back into strict mirror types.
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use common::mxinfer;

@@ -6,6 +6,7 @@
 //! Traffic stays on loopback: the binary runs with `MXINFER_LOOPBACK_ONLY=1`, and the checks
 //! of non-loopback addresses run the planner's decision in-process (no connection at all).
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use common::schema::{HostProbe, RunMeta};
