@@ -182,12 +182,14 @@ pub enum ApproachArg {
 
 #[derive(Debug, Args, Clone)]
 pub struct LabelArgs {
-    /// Resolve output (`mxinfer resolve`, JSON Lines).
-    #[arg(long)]
-    pub dns: PathBuf,
-    /// Probe output (`mxinfer probe`, JSON Lines).
-    #[arg(long)]
-    pub probes: PathBuf,
+    /// Resolve output (`mxinfer resolve`, JSON Lines, gzip accepted): files or directories
+    /// (their files by name), repeatable; labels come out in this order (file, then line).
+    #[arg(long, required = true, num_args = 1.., value_name = "FILE|DIR")]
+    pub dns: Vec<PathBuf>,
+    /// Probe output (`mxinfer probe`, JSON Lines, gzip accepted): files or directories,
+    /// repeatable; their order does not matter.
+    #[arg(long, required = true, num_args = 1.., value_name = "FILE|DIR")]
+    pub probes: Vec<PathBuf>,
     #[command(flatten)]
     pub opts: LabelOpts,
     /// Write the suspicious claims here (JSON Lines).

@@ -300,3 +300,181 @@ fn psl_icann_only_and_companies_override() {
     );
     assert_eq!(o.status.code(), Some(1), "a bad companies file is fatal");
 }
+
+/// xorshift64*, for deterministic shuffles.
+fn next(s: &mut u64) -> u64 {
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    s.wrapping_mul(0x2545_f491_4f6c_dd1d)
+}
+
+fn shuffled(lines: &[String], seed: u64) -> Vec<String> {
+    let mut v = lines.to_vec();
+    let mut s = seed | 1;
+    for i in (1..v.len()).rev() {
+        v.swap(i, (next(&mut s) % (i as u64 + 1)) as usize);
+    }
+    v
+}
+
+/// Writes `lines` as `n` files `PREFIX-K.jsonl` in `dir`; returns their paths.
+fn split(dir: &Path, prefix: &str, lines: &[String], n: usize) -> Vec<String> {
+    let per = lines.len().div_ceil(n);
+    (0..n)
+        .map(|k| {
+            let p = dir.join(format!("{prefix}-{k}.jsonl"));
+            let part: Vec<&str> = lines
+                .iter()
+                .skip(k * per)
+                .take(per)
+                .map(String::as_str)
+                .collect();
+            std::fs::write(&p, part.join("\n") + "\n").unwrap();
+            p.display().to_string()
+        })
+        .collect()
+}
+
+/// Labels of a run: domain -> its record's line; the claims file's bytes; the domains in
+/// output order.
+fn label_files(
+    w: &Path,
+    out: &Path,
+    dns: &[String],
+    probes: &[String],
+) -> (
+    std::collections::BTreeMap<String, String>,
+    String,
+    Vec<String>,
+) {
+    let (labels, claims) = (out.join("labels.jsonl"), out.join("claims.jsonl"));
+    let (pfx, psl) = (w.join("pfx2as.txt"), w.join("psl.dat"));
+    let mut args = vec!["label", "--dns"];
+    args.extend(dns.iter().map(String::as_str));
+    args.push("--probes");
+    args.extend(probes.iter().map(String::as_str));
+    args.extend([
+        "--pfx2as",
+        pfx.to_str().unwrap(),
+        "--psl",
+        psl.to_str().unwrap(),
+        "--claims",
+        claims.to_str().unwrap(),
+        "--out",
+        labels.to_str().unwrap(),
+    ]);
+    let o = mxinfer(&args, None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&labels).unwrap();
+    let mut by_domain = std::collections::BTreeMap::new();
+    let mut order = Vec::new();
+    for l in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        let d = v["domain"].as_str().unwrap().to_string();
+        order.push(d.clone());
+        by_domain.insert(d, l.to_string());
+    }
+    (by_domain, std::fs::read_to_string(&claims).unwrap(), order)
+}
+
+/// Issue 14: the same evidence in three orders and as three files gives the same label of
+/// every domain and the same claims, byte for byte; the labels come out in the order of the
+/// resolve files given. The evidence is a served sim world's (`mxinfer demo`), with a second,
+/// older and different probe record added for some addresses, so which record an address
+/// keeps is decided by content.
+#[test]
+fn labels_and_claims_do_not_depend_on_record_order_or_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path().join("world");
+    let o = mxinfer(
+        &[
+            "demo",
+            "--domains",
+            "600",
+            "--seed",
+            "5",
+            "--out",
+            w.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let read = |f: &str| -> Vec<String> {
+        std::fs::read_to_string(w.join(f))
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    let dns = read("dns.jsonl");
+    let mut probes = read("probes.jsonl");
+    // Older records of every seventh live address, claiming another provider.
+    let extra: Vec<String> = probes
+        .iter()
+        .filter(|l| l.contains("\"banner\""))
+        .step_by(7)
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["started_at"] = "2020-01-01T00:00:00.000Z".into();
+            v["banner"] = serde_json::json!({"code": 220, "lines": ["220 mx.google.com ESMTP"]});
+            v.as_object_mut().unwrap().remove("tls");
+            v.to_string()
+        })
+        .collect();
+    assert!(extra.len() > 20, "{} duplicated addresses", extra.len());
+    probes.extend(extra);
+
+    let base = tmp.path().join("base");
+    std::fs::create_dir(&base).unwrap();
+    let whole = (
+        split(&base, "dns", &dns, 1),
+        split(&base, "probes", &probes, 1),
+    );
+    let (want, want_claims, want_order) = label_files(&w, &base, &whole.0, &whole.1);
+    assert_eq!(want.len(), dns.len());
+    assert!(!want_claims.is_empty(), "the world has suspicious claims");
+    for seed in [1u64, 2, 3] {
+        let d = tmp.path().join(format!("order{seed}"));
+        std::fs::create_dir(&d).unwrap();
+        let dns_files = split(&d, "dns", &shuffled(&dns, seed), 3);
+        let mut probe_files = split(&d, "probes", &shuffled(&probes, seed + 10), 3);
+        probe_files.rotate_left(seed as usize % 3);
+        let (got, claims, order) = label_files(&w, &d, &dns_files, &probe_files);
+        assert_eq!(got, want, "labels, order {seed}");
+        assert_eq!(claims, want_claims, "claims, order {seed}");
+        // Output order: the resolve files' order, then their lines.
+        let input_order: Vec<String> = dns_files
+            .iter()
+            .flat_map(|f| {
+                std::fs::read_to_string(f)
+                    .unwrap()
+                    .lines()
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(&l).unwrap()["domain"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(order, input_order);
+        assert_ne!(order, want_order);
+    }
+    // A directory is read as its files, by name.
+    let dirs = tmp.path().join("dirs");
+    for (set, lines, seed) in [("dns", &dns, 1), ("probes", &probes, 11)] {
+        std::fs::create_dir_all(dirs.join(set)).unwrap();
+        split(&dirs.join(set), set, &shuffled(lines, seed), 3);
+    }
+    let (got, claims, _) = label_files(
+        &w,
+        &dirs,
+        &[dirs.join("dns").display().to_string()],
+        &[dirs.join("probes").display().to_string()],
+    );
+    assert_eq!(got, want);
+    assert_eq!(claims, want_claims);
+}

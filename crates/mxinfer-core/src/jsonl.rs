@@ -40,6 +40,48 @@ pub enum JsonlError {
         #[source]
         source: std::io::Error,
     },
+    /// A directory given as input that holds no file.
+    #[error("{}: no input file in the directory", path.display())]
+    EmptyDir { path: PathBuf },
+}
+
+/// The files of several inputs: a file as it is, a directory as its files (not its
+/// subdirectories, not names starting with `.`) sorted by name, in the order given.
+pub fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, JsonlError> {
+    let mut out = Vec::new();
+    for p in inputs {
+        if !p.is_dir() {
+            out.push(p.clone());
+            continue;
+        }
+        let read_err = |source| JsonlError::Read {
+            path: p.clone(),
+            source,
+        };
+        let mut files = Vec::new();
+        for e in std::fs::read_dir(p).map_err(read_err)? {
+            let e = e.map_err(read_err)?;
+            let hidden = e.file_name().to_string_lossy().starts_with('.');
+            if !hidden && e.file_type().map_err(read_err)?.is_file() {
+                files.push(e.path());
+            }
+        }
+        if files.is_empty() {
+            return Err(JsonlError::EmptyDir { path: p.clone() });
+        }
+        files.sort();
+        out.extend(files);
+    }
+    Ok(out)
+}
+
+/// The inputs as recorded in run metadata: their paths joined with `,`.
+pub fn shown(inputs: &[PathBuf]) -> String {
+    inputs
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Buffer size of readers and writers (large files, few system calls).

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 pub use mxinfer_record::CertGroup;
 
 impl Labeller {
-    pub(crate) fn node(&mut self, reg: u32) -> u32 {
+    fn node(&mut self, reg: u32) -> u32 {
         if let Some(&n) = self.node_of.get(&reg) {
             return n;
         }
@@ -32,7 +32,7 @@ impl Labeller {
         n
     }
 
-    pub(crate) fn union(&mut self, a: u32, b: u32) {
+    fn union(&mut self, a: u32, b: u32) {
         let (ra, rb) = (self.find(a), self.find(b));
         if ra != rb {
             self.parent[ra.max(rb) as usize] = ra.min(rb);
@@ -43,6 +43,22 @@ impl Labeller {
     pub fn finish(&mut self) {
         if self.finished {
             return;
+        }
+        // The registered domains on the kept records' trusted certificates, joined per
+        // certificate. Done here, not as the records come, so a record that another record
+        // of its address replaced leaves nothing behind.
+        for a in 0..self.addrs.len() {
+            for j in 0..self.addrs[a].names.len() {
+                let n = self.node(self.addrs[a].names[j].reg);
+                self.addrs[a].names[j].node = n;
+            }
+            for j in 1..self.addrs[a].names.len() {
+                let (x, y) = (self.addrs[a].names[0].node, self.addrs[a].names[j].node);
+                self.union(x, y);
+            }
+        }
+        for (n, reg) in self.node_str.iter().enumerate() {
+            self.num_cert[n] = self.num_cert_of.get(reg).copied().unwrap_or(0);
         }
         let n = self.parent.len();
         let mut best: Vec<u32> = vec![NONE; n];

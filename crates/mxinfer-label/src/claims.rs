@@ -7,7 +7,7 @@ use crate::evidence::Cand;
 use mxinfer_record::{Claim, ClaimReason};
 
 impl Labeller {
-    /// The suspicious claims of the batch (METHOD.md 7; issue 4 item 4), by address.
+    /// The suspicious claims of the batch (METHOD.md 7; issue 4 item 4), ordered by address.
     pub fn claims(&self) -> Vec<Claim> {
         assert!(self.finished, "claims before finish");
         let mut out = Vec::new();
@@ -26,6 +26,9 @@ impl Labeller {
                 v.dedup();
                 v
             };
+            // The listed domains by name (the smallest ones: `primary::list_domain`), made
+            // when the address has a claim.
+            let mut listed: Option<Vec<String>> = None;
             let cert_companies: Vec<Option<usize>> =
                 cert_ids.iter().map(|&g| self.company(g)).collect();
             let outside = |c: usize| {
@@ -53,11 +56,17 @@ impl Labeller {
                         .iter()
                         .map(|&g| self.strs.get(g).to_string())
                         .collect(),
-                    domains: ev
-                        .domains
-                        .iter()
-                        .map(|&d| self.domains[d as usize].domain.to_string())
-                        .collect(),
+                    domains: listed
+                        .get_or_insert_with(|| {
+                            let mut v: Vec<String> = ev
+                                .domains
+                                .iter()
+                                .map(|&d| self.domains[d as usize].domain.to_string())
+                                .collect();
+                            v.sort_unstable();
+                            v
+                        })
+                        .clone(),
                     domain_count: num_ip as u64,
                 });
             };
@@ -111,6 +120,9 @@ impl Labeller {
                 );
             }
         }
+        // By address (stable: an address's claims keep the banner, EHLO, certificate order),
+        // so the list does not depend on the order the probe records came in.
+        out.sort_by_key(|c| c.ip);
         out
     }
 }

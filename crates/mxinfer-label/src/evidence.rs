@@ -1,6 +1,15 @@
 //! Per-address evidence (METHOD.md 1): phase 1, each probe record reduced at once to a compact
 //! form: parsed banner and EHLO candidates (5), trusted leaf names with their registered
-//! domains (3, 4), trust and origin ASes; the names of each trusted certificate are joined.
+//! domains (3, 4), trust and origin ASes. The names of each trusted certificate are joined
+//! in phase 3, over the records that are kept.
+//!
+//! An address with several probe records (two scans, overlapping files) keeps one, chosen by
+//! content so the result does not depend on the order of the records or of the files: a
+//! record with evidence (banner, EHLO or certificate) over one without; then the later
+//! `started_at` (compared as text: every stage writes RFC 3339 UTC with milliseconds); then
+//! the smaller digest of the evidence it carries (banner and EHLO lines, the leaf's names,
+//! the chain's verdict, the origin ASes). Two records equal on all three give the same
+//! evidence, so either may be kept.
 
 use crate::banner::{self, Parsed};
 use crate::{Labeller, NONE};
@@ -16,10 +25,13 @@ pub(crate) enum Cand {
     Usable(u32, u32),
 }
 
-/// One certificate name with its registered domain's node in the union-find.
+/// One certificate name with its registered domain and, after phase 3, the registered
+/// domain's node in the union-find.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct CertName {
     pub(crate) name: u32,
+    pub(crate) reg: u32,
+    /// NONE until `finish`.
     pub(crate) node: u32,
 }
 
@@ -35,8 +47,14 @@ pub(crate) struct AddrEv {
     /// Leaf names with a registered domain (only kept for trusted chains).
     pub(crate) names: Vec<CertName>,
     pub(crate) asns: Box<[u32]>,
-    /// Domains (indexes) whose primary set uses the address, the first few.
+    /// Domains (indexes) whose primary set uses the address: the
+    /// [`crate::CLAIM_DOMAINS_LISTED`] with the smallest names.
     pub(crate) domains: Vec<u32>,
+    /// With all listed: the position in `domains` of the largest name.
+    pub(crate) dmax: u8,
+    /// What decides between two records of the address (see the module documentation).
+    pub(crate) started_at: Box<str>,
+    pub(crate) digest: u64,
 }
 
 /// The hot part of an address's evidence, kept apart in a dense vector (16 bytes per
@@ -109,10 +127,14 @@ impl Labeller {
         let chain = p.tls.as_ref().map(|t| (t, t.chain.first()));
         let has_cert = matches!(chain, Some((_, Some(_))));
         let live = p.banner.is_some() || p.ehlo.is_some() || has_cert;
-        if let Some(&i) = self.addr_index.get(&p.ip)
-            && (self.summ[i as usize].live || !live)
-        {
-            return; // keep the first record with evidence for an address
+        let digest = evidence_digest(p, asns);
+        if let Some(&i) = self.addr_index.get(&p.ip) {
+            let old = &self.addrs[i as usize];
+            let new_key = (live, p.started_at.as_str(), std::cmp::Reverse(digest));
+            let old_key = (old.live, &*old.started_at, std::cmp::Reverse(old.digest));
+            if new_key <= old_key {
+                return; // the record kept so far wins (module documentation)
+            }
         }
         let banner = match &p.banner {
             Some(r) => banner::parse_reply(&r.lines, &self.psl, &self.data),
@@ -144,12 +166,12 @@ impl Labeller {
                 for n in raw {
                     let name = self.strs.get_or_add(&n);
                     if let Some(reg) = self.reg_of(name) {
-                        let node = self.node(reg);
-                        names.push(CertName { name, node });
+                        names.push(CertName {
+                            name,
+                            reg,
+                            node: NONE,
+                        });
                     }
-                }
-                for w in 1..names.len() {
-                    self.union(names[0].node, names[w].node);
                 }
             }
         }
@@ -163,6 +185,9 @@ impl Labeller {
             names,
             asns: asns.into(),
             domains: Vec::new(),
+            dmax: 0,
+            started_at: p.started_at.as_str().into(),
+            digest,
         };
         let sm = Summary {
             live,
@@ -184,6 +209,38 @@ impl Labeller {
             }
         }
     }
+}
+
+/// A digest of what a probe record says that phase 1 reads (banner and EHLO lines, the
+/// leaf's names, the verdict, the origin ASes): equal digests, equal evidence. The hash is
+/// the stage's own fixed one, so the choice it makes is the same in every run.
+fn evidence_digest(p: &HostProbe, asns: &[u32]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = crate::hash::FastHasher::default();
+    for reply in [&p.banner, &p.ehlo] {
+        match reply {
+            Some(r) => {
+                1u8.hash(&mut h);
+                r.lines.hash(&mut h);
+            }
+            None => 0u8.hash(&mut h),
+        }
+    }
+    if let Some(tls) = &p.tls {
+        match &tls.verdict {
+            Some(v) => {
+                v.trusted.hash(&mut h);
+                format!("{:?}", v.reason).hash(&mut h);
+            }
+            None => 2u8.hash(&mut h),
+        }
+        if let Some(leaf) = tls.chain.first() {
+            leaf.subject_cn.hash(&mut h);
+            leaf.san_dns.hash(&mut h);
+        }
+    }
+    asns.hash(&mut h);
+    h.finish()
 }
 
 /// Already lower case without a trailing dot or spaces (the resolve stage's form).

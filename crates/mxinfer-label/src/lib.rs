@@ -4,15 +4,16 @@
 //! ([`HostProbe`]); the origin ASes come from the caller (the pipeline looks them up in [`pfx2as`]).
 //!
 //! The work is batch-aware, so it runs in three phases:
-//! 1. [`Labeller::add_probe`] for every address: its evidence is reduced at once to a compact
-//!    form (parsed banner and EHLO candidates, leaf names with their registered domains,
-//!    trust, origin ASes); the names on each trusted certificate are joined (union-find over
-//!    registered domains).
+//! 1. [`Labeller::add_probe`] for every probe record: its evidence is reduced at once to a
+//!    compact form (parsed banner and EHLO candidates, leaf names with their registered
+//!    domains, trust, origin ASes); of several records of one address, one is kept, chosen
+//!    by content (`evidence` module), so the order of the records does not matter.
 //! 2. [`Labeller::add_domain`] for every domain: the primary set (METHOD.md 2) is chosen and
 //!    the batch counts numIP, numMX, numCert are updated. Only a compact per-domain form is
 //!    kept (names interned, addresses as indexes).
-//! 3. [`Labeller::finish`] names the certificate groups (popularity, then the
-//!    lexicographically smaller registered domain); then [`Labeller::label`] gives each
+//! 3. [`Labeller::finish`] joins the names on each kept trusted certificate (union-find over
+//!    registered domains) and names the groups (popularity, then the lexicographically
+//!    smaller registered domain); then [`Labeller::label`] gives each
 //!    domain's record with all four approaches, and [`Labeller::claims`] the suspicious
 //!    claims.
 //!
@@ -134,6 +135,8 @@ pub struct Labeller {
     node_str: Vec<u32>,
     parent: Vec<u32>,
     num_cert: Vec<u32>,
+    /// numCert per registered domain (string index), counted by phase 2.
+    num_cert_of: HashMap<u32, u32>,
     /// Group name (string index) per node, after `finish`.
     group: Vec<u32>,
     num_mx: HashMap<u32, u32>,
@@ -164,6 +167,7 @@ impl Labeller {
             node_str: Vec::new(),
             parent: Vec::new(),
             num_cert: Vec::new(),
+            num_cert_of: HashMap::default(),
             group: Vec::new(),
             num_mx: HashMap::default(),
             domains: Vec::new(),

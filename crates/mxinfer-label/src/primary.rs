@@ -71,6 +71,44 @@ impl Labeller {
         });
     }
 
+    /// Lists domain `idx` (named `name`, not yet in `self.domains`) among the domains a claim
+    /// of address `a` names: the [`CLAIM_DOMAINS_LISTED`] smallest names, whatever the order
+    /// the domains come in. `dmax` keeps the position of the largest listed one, so most
+    /// domains of a busy address cost one comparison.
+    fn list_domain(&mut self, a: u32, idx: u32, name: &str) {
+        let domains = &self.domains;
+        let ev = &mut self.addrs[a as usize];
+        let full = ev.domains.len() == CLAIM_DOMAINS_LISTED;
+        if full {
+            let max = &*domains[ev.domains[ev.dmax as usize] as usize].domain;
+            if name >= max {
+                return;
+            }
+            ev.domains[ev.dmax as usize] = idx;
+        } else {
+            ev.domains.push(idx);
+            if ev.domains.len() < CLAIM_DOMAINS_LISTED {
+                return;
+            }
+        }
+        // The position of the largest name listed (the new domain is not in `domains` yet).
+        let name_at = |j: usize| -> &str {
+            let d = ev.domains[j];
+            if d == idx {
+                name
+            } else {
+                &domains[d as usize].domain
+            }
+        };
+        let mut best = 0;
+        for j in 1..ev.domains.len() {
+            if name_at(j) > name_at(best) {
+                best = j;
+            }
+        }
+        ev.dmax = best as u8;
+    }
+
     /// METHOD.md 2: the primary set, and the batch counts it feeds.
     fn primary_set(&mut self, d: &DomainDnsView<'_>, idx: u32) -> Work {
         // Live addresses of each exchanger.
@@ -139,6 +177,7 @@ impl Labeller {
             });
         }
         // Batch counts, once per domain.
+        let domain: &str = &d.domain;
         let mut seen_addr = std::mem::take(&mut self.scratch_addr);
         let mut seen_node = std::mem::take(&mut self.scratch_node);
         seen_addr.clear();
@@ -153,21 +192,18 @@ impl Labeller {
                 let sm = &mut self.summ[a as usize];
                 sm.num_ip += 1;
                 let has_names = sm.has_names;
-                let ev = &mut self.addrs[a as usize];
-                if ev.domains.len() < CLAIM_DOMAINS_LISTED {
-                    ev.domains.push(idx);
-                }
+                self.list_domain(a, idx, domain);
                 if has_names {
-                    for n in &ev.names {
-                        if !seen_node.contains(&n.node) {
-                            seen_node.push(n.node);
+                    for n in &self.addrs[a as usize].names {
+                        if !seen_node.contains(&n.reg) {
+                            seen_node.push(n.reg);
                         }
                     }
                 }
             }
         }
-        for &n in &seen_node {
-            self.num_cert[n as usize] += 1;
+        for &reg in &seen_node {
+            *self.num_cert_of.entry(reg).or_default() += 1;
         }
         self.scratch_addr = seen_addr;
         self.scratch_node = seen_node;

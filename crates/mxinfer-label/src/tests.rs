@@ -1254,3 +1254,187 @@ fn fast_writer_floats_match_serde() {
         );
     }
 }
+
+/// Order independence: the same evidence in any order of the records (and any split of them
+/// into files, which is an order of their concatenation) gives the same label of every
+/// domain and the same claims, byte for byte. The batch has addresses with several probe
+/// records that differ (live or not, scan time, banner, certificate), some of them at the
+/// same time, so which record is kept is decided by content.
+mod order {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    /// xorshift64*: a small deterministic generator for the batch and the shuffles.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+        fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
+            &v[(self.next() % v.len() as u64) as usize]
+        }
+        fn shuffle<T>(&mut self, v: &mut [T]) {
+            for i in (1..v.len()).rev() {
+                v.swap(i, (self.next() % (i as u64 + 1)) as usize);
+            }
+        }
+    }
+
+    const BANNERS: &[Option<&str>] = &[
+        None,
+        Some("220 mx.google.com ESMTP"),
+        Some("220 mx1.pphosted.com ESMTP"),
+        Some("220 mail.acme.example ESMTP Postfix"),
+        Some("220 outlook-com.olc.protection.outlook.com"),
+    ];
+    const CERTS: &[Option<CertSpec>] = &[
+        None,
+        Some((
+            true,
+            "mx.google.com",
+            &["mx.google.com", "aspmx.l.google.com"],
+        )),
+        Some((
+            true,
+            "mx1.pphosted.com",
+            &["*.pphosted.com", "ppe-hosted.com"],
+        )),
+        Some((false, "mail.acme.example", &["mail.acme.example"])),
+        Some((
+            true,
+            "mail.protection.outlook.com",
+            &["*.mail.protection.outlook.com"],
+        )),
+    ];
+    const TIMES: &[&str] = &["2026-11-30T00:00:00.000Z", "2026-12-01T00:00:00.000Z"];
+    const ASNS: &[u32] = &[15169, 26211, 8075, 64500];
+    const MX: &[&str] = &[
+        "aspmx.l.google.com",
+        "mx0a-1.pphosted.com",
+        "acme-example.mail.protection.outlook.com",
+        "mail.acme.example",
+        "mx.other.example",
+    ];
+
+    /// Probe records (several per address) and resolve records of a random batch.
+    fn batch(seed: u64) -> (Vec<(HostProbe, Vec<u32>)>, Vec<DomainDns>) {
+        let mut r = Rng(seed | 1);
+        let ips: Vec<String> = (1..=24).map(|i| format!("192.0.2.{i}")).collect();
+        let mut probes = Vec::new();
+        for ip in &ips {
+            for _ in 0..1 + r.next() % 3 {
+                let mut p = probe(ip, *r.pick(BANNERS), None, *r.pick(CERTS));
+                p.started_at = r.pick(TIMES).to_string();
+                if p.banner.is_some() && r.next().is_multiple_of(2) {
+                    p.ehlo = p.banner.clone();
+                }
+                probes.push((p, vec![*r.pick(ASNS)]));
+            }
+        }
+        let mut domains = Vec::new();
+        for i in 0..150 {
+            let n = 1 + r.next() % 3;
+            let exs: Vec<(String, u16, Vec<String>)> = (0..n)
+                .map(|_| {
+                    let addrs = (0..1 + r.next() % 2)
+                        .map(|_| r.pick(&ips).clone())
+                        .collect();
+                    (
+                        r.pick(MX).to_string(),
+                        10 * (1 + (r.next() % 2) as u16),
+                        addrs,
+                    )
+                })
+                .collect();
+            let ips_of: Vec<Vec<&str>> = exs
+                .iter()
+                .map(|(_, _, a)| a.iter().map(String::as_str).collect())
+                .collect();
+            let mx: Vec<(&str, u16, &[&str])> = exs
+                .iter()
+                .zip(&ips_of)
+                .map(|((name, pref, _), a)| (name.as_str(), *pref, a.as_slice()))
+                .collect();
+            domains.push(dns(&format!("d{i}.example"), &mx));
+        }
+        (probes, domains)
+    }
+
+    /// Labels (JSON, by domain) and claims (JSON, in output order) of the records in the
+    /// given order.
+    fn outcome(
+        probes: &[(HostProbe, Vec<u32>)],
+        domains: &[DomainDns],
+    ) -> (BTreeMap<String, String>, Vec<String>) {
+        let mut b = Batch::new();
+        b.probes = probes.to_vec();
+        b.domains = domains.to_vec();
+        let l = b.labeller();
+        let labels = (0..l.len())
+            .map(|i| {
+                let rec = l.label(i);
+                (rec.domain.clone(), serde_json::to_string(&rec).unwrap())
+            })
+            .collect();
+        let claims = l
+            .claims()
+            .iter()
+            .map(|c| serde_json::to_string(c).unwrap())
+            .collect();
+        (labels, claims)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn labels_and_claims_do_not_depend_on_record_order(seed: u64, shuffle: u64) {
+            let (probes, domains) = batch(seed);
+            let want = outcome(&probes, &domains);
+            prop_assert_eq!(want.0.len(), domains.len());
+            let mut r = Rng(shuffle | 1);
+            // Any order of the records.
+            let (mut p2, mut d2) = (probes.clone(), domains.clone());
+            r.shuffle(&mut p2);
+            r.shuffle(&mut d2);
+            prop_assert_eq!(&outcome(&p2, &d2), &want);
+            // Three files given in another order.
+            let k = probes.len() / 3;
+            let split: Vec<_> = [&probes[2 * k..], &probes[..k], &probes[k..2 * k]].concat();
+            let kd = domains.len() / 3;
+            let dsplit: Vec<_> = [&domains[kd..2 * kd], &domains[2 * kd..], &domains[..kd]].concat();
+            prop_assert_eq!(&outcome(&split, &dsplit), &want);
+            // Reversed.
+            let (mut p3, mut d3) = (probes.clone(), domains.clone());
+            p3.reverse();
+            d3.reverse();
+            prop_assert_eq!(&outcome(&p3, &d3), &want);
+        }
+    }
+
+    /// The record kept for an address is the one with evidence, then the later scan, then
+    /// the smaller evidence digest, in whichever order they come.
+    #[test]
+    fn the_kept_record_is_chosen_by_content() {
+        let dead = probe("192.0.2.9", None, None, None);
+        let mut old = probe("192.0.2.9", Some("220 mx1.pphosted.com ESMTP"), None, None);
+        old.started_at = "2026-11-01T00:00:00.000Z".into();
+        let new = probe("192.0.2.9", Some("220 mx.google.com ESMTP"), None, None);
+        let d = dns("a.example", &[("mx.a.example", 10, &["192.0.2.9"])]);
+        for order in [
+            vec![&dead, &old, &new],
+            vec![&new, &old, &dead],
+            vec![&old, &dead, &new],
+        ] {
+            let mut b = Batch::new();
+            for p in order {
+                b = b.p(p.clone(), &[15169]);
+            }
+            let l = b.d(d.clone()).run();
+            assert_eq!(id(&l[0]), Some("google.com"), "the later scan is kept");
+        }
+    }
+}

@@ -346,8 +346,12 @@ pub struct LabelSources {
 /// Settings of one label run.
 #[derive(Debug, Clone)]
 pub struct LabelRun {
-    pub dns: std::path::PathBuf,
-    pub probes: std::path::PathBuf,
+    /// Resolve records: files or directories (their files), read in the order given; the
+    /// labels come out in that order (file, then line).
+    pub dns: Vec<std::path::PathBuf>,
+    /// Probe records: files or directories; their order does not matter (an address seen
+    /// twice keeps the record chosen by content).
+    pub probes: Vec<std::path::PathBuf>,
     pub sources: LabelSources,
     pub claims: Option<std::path::PathBuf>,
     /// The command line, recorded in the metadata.
@@ -412,22 +416,27 @@ pub fn run_label(
     let companies = data.company_count();
     let mut lab = Labeller::new(psl, data, run.sources.settings.clone());
 
+    let (probe_files, dns_files) = (jsonl::expand(&run.probes)?, jsonl::expand(&run.dns)?);
     let mut probe_counts = InputCounts::default();
-    jsonl::read_counted::<HostProbe>(&run.probes, &mut probe_counts, |p| {
-        let asns = asn.lookup(p.ip);
-        lab.add_probe(&p, asns);
-    })?;
+    for f in &probe_files {
+        jsonl::read_counted::<HostProbe>(f, &mut probe_counts, |p| {
+            let asns = asn.lookup(p.ip);
+            lab.add_probe(&p, asns);
+        })?;
+    }
     let t_probes = t0.elapsed().as_secs_f64();
     let mut dns_counts = InputCounts::default();
     // The label stage's borrowed view of a resolve record: no copy of fields it does not use.
-    jsonl::parse_lines(&run.dns, &mut dns_counts, |line| {
-        let d = serde_json::from_slice::<mxinfer_record::DomainDnsView<'_>>(line)?;
-        lab.add_domain_view(d);
-        if lab.len().is_multiple_of(65536) {
-            progress.tick(lab.len() as u64, &|| "domains read".to_string());
-        }
-        Ok(())
-    })?;
+    for f in &dns_files {
+        jsonl::parse_lines(f, &mut dns_counts, |line| {
+            let d = serde_json::from_slice::<mxinfer_record::DomainDnsView<'_>>(line)?;
+            lab.add_domain_view(d);
+            if lab.len().is_multiple_of(65536) {
+                progress.tick(lab.len() as u64, &|| "domains read".to_string());
+            }
+            Ok(())
+        })?;
+    }
     let t_dns = t0.elapsed().as_secs_f64();
     lab.finish();
     let mut counts: BTreeMap<LabelStatus, u64> = BTreeMap::new();
@@ -480,7 +489,7 @@ pub fn run_label(
         pfx2as_load: asn_stats,
         pfx2as_prefixes: asn.len(),
         probe_input_counts: probe_counts.clone(),
-        probes: run.probes.display().to_string(),
+        probes: jsonl::shown(&probe_files),
         psl: shown(&run.sources.psl),
         psl_icann_only: run.sources.psl_icann_only,
         psl_version,
@@ -497,7 +506,7 @@ pub fn run_label(
         started_at,
         finished_at: crate::util::now_rfc3339(),
         duration_s: duration,
-        input: run.dns.display().to_string(),
+        input: jsonl::shown(&dns_files),
         input_counts: dns_counts,
         status_counts: counts
             .iter()

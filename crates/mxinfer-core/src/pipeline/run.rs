@@ -331,8 +331,8 @@ pub async fn run(
     let t = Instant::now();
     let labels_path = dir.join(LABELS);
     let lrun = LabelRun {
-        dns: dns_path.clone(),
-        probes: probes_path.clone(),
+        dns: vec![dns_path.clone()],
+        probes: vec![probes_path.clone()],
         sources: args.label.clone(),
         claims: Some(dir.join(CLAIMS)),
         args: args.args.clone(),
