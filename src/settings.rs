@@ -161,6 +161,14 @@ pub fn group_by(g: GroupByArg) -> mxinfer_core::report::GroupBy {
     }
 }
 
+/// The label stage's threads: `--label-threads`, else the machine's cores.
+pub fn label_threads(opts: &LabelOpts) -> anyhow::Result<usize> {
+    match opts.label_threads {
+        Some(n) => positive("--label-threads", n, 1024),
+        None => Ok(mxinfer_core::pipeline::default_threads()),
+    }
+}
+
 /// The label stage's data and method settings from its options.
 pub fn label_sources(opts: &LabelOpts) -> anyhow::Result<LabelSources> {
     Ok(LabelSources {

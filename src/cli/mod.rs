@@ -225,6 +225,9 @@ pub struct LabelOpts {
     /// Use only the ICANN section of the Public Suffix List.
     #[arg(long)]
     pub psl_icann_only: bool,
+    /// Threads labelling the domains (default: the machine's cores).
+    #[arg(long, value_name = "N")]
+    pub label_threads: Option<usize>,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -16,6 +16,7 @@ pub fn label(args: LabelArgs, argv: Vec<String>, mode: ProgressMode) -> anyhow::
         sources: settings::label_sources(&args.opts)?,
         claims: args.claims,
         args: argv,
+        threads: settings::label_threads(&args.opts)?,
     };
     let mut out = mxinfer_core::jsonl::create(&args.out)?;
     let outcome = pipeline::run_label(run, &mut *out, reporter(mode, "label"))?;

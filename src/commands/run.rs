@@ -52,6 +52,7 @@ pub async fn run_quiet(
     let (resolver, resolve_recorded) = settings::resolve_setup(&args.resolve, rc)?;
     let (prober, policy, probe_recorded) = settings::probe_setup(&args.probe, pc, loopback_only)?;
     let label = settings::label_sources(&args.label)?;
+    let label_threads = settings::label_threads(&args.label)?;
     let run = RunSettings {
         input: args.file,
         out: args.out,
@@ -69,6 +70,7 @@ pub async fn run_quiet(
         blocklists: args.probe.blocklist,
         truth: args.truth,
         args: argv,
+        label_threads,
     };
     // The two streaming stages draw one bar each, together.
     let multi = indicatif::MultiProgress::new();

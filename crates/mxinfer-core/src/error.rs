@@ -73,6 +73,9 @@ pub enum Error {
     /// The input reader thread panicked.
     #[error("the input reader thread panicked")]
     ReaderPanicked,
+    /// The label stage's second read of the resolve records met one the first did not.
+    #[error(transparent)]
+    Unseen(#[from] mxinfer_label::UnseenDomain),
     #[error(transparent)]
     Plan(#[from] crate::probe::plan::PlanError),
     /// A probe target file that cannot be read (`input`: its name, `<stdin>` for `-`).

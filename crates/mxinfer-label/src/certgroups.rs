@@ -126,7 +126,7 @@ impl Labeller {
             .iter()
             .filter(|a| a.trusted == Some(true))
             .count() as u64;
-        self.counts.domains = self.domains.len() as u64;
+        self.counts.domains = self.domains.len() as u64 + self.counted_domains;
         self.finished = true;
     }
 

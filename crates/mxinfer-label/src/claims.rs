@@ -58,11 +58,8 @@ impl Labeller {
                         .collect(),
                     domains: listed
                         .get_or_insert_with(|| {
-                            let mut v: Vec<String> = ev
-                                .domains
-                                .iter()
-                                .map(|&d| self.domains[d as usize].domain.to_string())
-                                .collect();
+                            let mut v: Vec<String> =
+                                ev.domains.iter().map(|d| d.to_string()).collect();
                             v.sort_unstable();
                             v
                         })

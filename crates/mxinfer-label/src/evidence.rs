@@ -49,7 +49,7 @@ pub(crate) struct AddrEv {
     pub(crate) asns: Box<[u32]>,
     /// Domains (indexes) whose primary set uses the address: the
     /// [`crate::CLAIM_DOMAINS_LISTED`] with the smallest names.
-    pub(crate) domains: Vec<u32>,
+    pub(crate) domains: Vec<Box<str>>,
     /// With all listed: the position in `domains` of the largest name.
     pub(crate) dmax: u8,
     /// What decides between two records of the address (see the module documentation).
@@ -79,6 +79,19 @@ impl Labeller {
         let name = self.strs.get_or_add(s);
         let reg = self.reg_of_str(name, s);
         (name, reg)
+    }
+
+    /// The interned name and registered domain of a name interned before (None: never seen).
+    pub(crate) fn look_up_name(&self, s: &str) -> Option<(u32, Option<u32>)> {
+        let name = *self.strs.map.get(s)?;
+        let reg = match self.reg_cache.get(&name) {
+            Some(&r) => (r != NONE).then_some(r),
+            None => match self.psl.registered(s) {
+                Some(r) => Some(*self.strs.map.get(r)?),
+                None => None,
+            },
+        };
+        Some((name, reg))
     }
 
     /// Interned registered domain of an interned name.

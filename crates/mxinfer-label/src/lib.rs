@@ -59,6 +59,7 @@ mod split;
 
 pub use certgroups::CertGroup;
 pub use error::{DataError, EntryError};
+pub use primary::UnseenDomain;
 
 use data::LabelData;
 use evidence::{AddrEv, Summary};
@@ -141,6 +142,8 @@ pub struct Labeller {
     group: Vec<u32>,
     num_mx: HashMap<u32, u32>,
     domains: Vec<DomainWork>,
+    /// Domains counted by the first of two passes (not kept).
+    counted_domains: u64,
     /// Interned strings that are provider IDs (registered domains, alias IDs).
     id_strs: Vec<u32>,
     /// Company index per interned string (NONE: none), filled by `finish` for IDs.
@@ -171,6 +174,7 @@ impl Labeller {
             group: Vec::new(),
             num_mx: HashMap::default(),
             domains: Vec::new(),
+            counted_domains: 0,
             id_strs: Vec::new(),
             str_company: Vec::new(),
             counts: LabelCounts::default(),

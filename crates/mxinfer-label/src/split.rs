@@ -3,11 +3,11 @@
 //! the domain's label record with all four approaches (METHOD.md 10).
 
 use crate::Labeller;
-use crate::primary::{DomainWork, Work};
+use crate::primary::{DomainWork, UnseenDomain, Work};
 use crate::signals::{Evals, Signals};
 use mxinfer_record::{
-    ApproachResult, Approaches, DomainLabel, ExchangerResult, LabelSource, LabelStatus,
-    PrimaryExchanger, ProviderShare,
+    ApproachResult, Approaches, DomainDnsView, DomainLabel, ExchangerResult, LabelSource,
+    LabelStatus, PrimaryExchanger, ProviderShare,
 };
 
 impl Labeller {
@@ -87,9 +87,18 @@ impl Labeller {
 
     /// The label record of domain `i` (in the order added).
     pub fn label(&self, i: usize) -> DomainLabel {
+        self.label_work(&self.domains[i])
+    }
+
+    /// The label of one resolve record after a counting pass
+    /// ([`Labeller::count_domain_view`] over the same records, then [`Labeller::finish`]).
+    pub fn label_view(&self, d: DomainDnsView<'_>) -> Result<DomainLabel, UnseenDomain> {
+        Ok(self.label_work(&self.looked_up_work(d)?))
+    }
+
+    fn label_work(&self, w: &DomainWork) -> DomainLabel {
         assert!(self.finished, "label before finish");
         use LabelSource::{Banner, Certificate, Mx};
-        let w = &self.domains[i];
         let own = w.reg_off.map(|o| &w.domain[o as usize..]);
         let sigs: Vec<(Signals, Evals)> = match &w.work {
             Work::Evidence { exs, .. } => exs

@@ -2,9 +2,9 @@
 
 use super::*;
 use mxinfer_record::{
-    Approach, ApproachResult, Approaches, Claim, ClaimReason, DnsStatus, DomainDns, DomainLabel,
-    ExchangerFlag, ExchangerResult, HostProbe, InputRef, LabelFlag, LabelSource, LabelStatus,
-    ProviderShare, SignalOutcome,
+    Approach, ApproachResult, Approaches, Claim, ClaimReason, DnsStatus, DomainDns, DomainDnsView,
+    DomainLabel, ExchangerFlag, ExchangerResult, HostProbe, InputRef, LabelFlag, LabelSource,
+    LabelStatus, ProviderShare, SignalOutcome,
 };
 use serde_json::json;
 
@@ -1388,6 +1388,36 @@ mod order {
         (labels, claims)
     }
 
+    /// The same, by two passes over the resolve records (count, then label one by one).
+    fn outcome_two_pass(
+        probes: &[(HostProbe, Vec<u32>)],
+        domains: &[DomainDns],
+    ) -> (BTreeMap<String, String>, Vec<String>) {
+        let mut l = Labeller::new(Psl::embedded(false), test_data(), LabelSettings::default());
+        for (p, a) in probes {
+            l.add_probe(p, a);
+        }
+        for d in domains {
+            l.count_domain_view(DomainDnsView::from(d));
+        }
+        l.finish();
+        assert_eq!(l.len(), 0, "nothing kept per domain");
+        assert_eq!(l.counts().domains, domains.len() as u64);
+        let labels = domains
+            .iter()
+            .map(|d| {
+                let rec = l.label_view(DomainDnsView::from(d)).unwrap();
+                (rec.domain.clone(), serde_json::to_string(&rec).unwrap())
+            })
+            .collect();
+        let claims = l
+            .claims()
+            .iter()
+            .map(|c| serde_json::to_string(c).unwrap())
+            .collect();
+        (labels, claims)
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(48))]
         #[test]
@@ -1395,6 +1425,8 @@ mod order {
             let (probes, domains) = batch(seed);
             let want = outcome(&probes, &domains);
             prop_assert_eq!(want.0.len(), domains.len());
+            // Two passes (nothing kept per domain) give the same records.
+            prop_assert_eq!(&outcome_two_pass(&probes, &domains), &want);
             let mut r = Rng(shuffle | 1);
             // Any order of the records.
             let (mut p2, mut d2) = (probes.clone(), domains.clone());
@@ -1413,6 +1445,24 @@ mod order {
             d3.reverse();
             prop_assert_eq!(&outcome(&p3, &d3), &want);
         }
+    }
+
+    /// A record the counting pass did not see is refused, not labelled from half the counts.
+    #[test]
+    fn label_view_refuses_a_record_the_counting_pass_did_not_see() {
+        let mut l = Labeller::new(Psl::embedded(false), test_data(), LabelSettings::default());
+        l.add_probe(
+            &probe("192.0.2.1", Some("220 mx.google.com ESMTP"), None, None),
+            &[15169],
+        );
+        l.count_domain_view(DomainDnsView::from(&dns(
+            "a.example",
+            &[("aspmx.l.google.com", 10, &["192.0.2.1"])],
+        )));
+        l.finish();
+        let other = dns("b.example", &[("mx.b.example", 10, &["192.0.2.1"])]);
+        let e = l.label_view(DomainDnsView::from(&other)).unwrap_err();
+        assert_eq!(e.domain, "b.example");
     }
 
     /// The record kept for an address is the one with evidence, then the later scan, then

@@ -2,6 +2,7 @@
 //! channels, the second pass, cancellation and the run metadata; the label and probe stages
 //! over their files; and [`run`], all of them streaming into each other.
 
+mod label_pass;
 pub mod run;
 
 use crate::Error;
@@ -20,9 +21,6 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
-
-/// Bytes of label output gathered before one write.
-const OUTPUT_CHUNK: usize = 1 << 20;
 
 /// Input lines buffered between the reader thread and the resolvers.
 const INPUT_CHANNEL: usize = 4096;
@@ -356,6 +354,14 @@ pub struct LabelRun {
     pub claims: Option<std::path::PathBuf>,
     /// The command line, recorded in the metadata.
     pub args: Vec<String>,
+    /// Threads labelling in the second pass (the machine's cores by default:
+    /// [`default_threads`]).
+    pub threads: usize,
+}
+
+/// The threads of the label stage's second pass: the machine's cores.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// Summary of a label run (also written as metadata).
@@ -378,7 +384,7 @@ pub fn run_label(
 ) -> crate::Result<LabelOutcome> {
     use mxinfer_label::pfx2as::AsTable;
     use mxinfer_label::{Labeller, data::LabelData, psl::Psl};
-    use mxinfer_record::{HostProbe, LabelStatus};
+    use mxinfer_record::HostProbe;
     let started_at = crate::util::now_rfc3339();
     let t0 = Instant::now();
     let psl = match &run.sources.psl {
@@ -425,40 +431,26 @@ pub fn run_label(
         })?;
     }
     let t_probes = t0.elapsed().as_secs_f64();
+    // First pass over the resolve records: the batch counts (nothing is kept per domain).
+    // The label stage's borrowed view of a record: no copy of fields it does not use.
     let mut dns_counts = InputCounts::default();
-    // The label stage's borrowed view of a resolve record: no copy of fields it does not use.
+    let mut counted = 0u64;
     for f in &dns_files {
         jsonl::parse_lines(f, &mut dns_counts, |line| {
             let d = serde_json::from_slice::<mxinfer_record::DomainDnsView<'_>>(line)?;
-            lab.add_domain_view(d);
-            if lab.len().is_multiple_of(65536) {
-                progress.tick(lab.len() as u64, &|| "domains read".to_string());
+            lab.count_domain_view(d);
+            counted += 1;
+            if counted.is_multiple_of(65536) {
+                progress.tick(counted, &|| "domains counted".to_string());
             }
             Ok(())
         })?;
     }
     let t_dns = t0.elapsed().as_secs_f64();
     lab.finish();
-    let mut counts: BTreeMap<LabelStatus, u64> = BTreeMap::new();
-    // Records are serialised (by the fast writer, identical to serde's output) into one
-    // reused buffer and written in large chunks: far cheaper than many small writes through
-    // `dyn Write`.
-    let mut buf: Vec<u8> = Vec::with_capacity(OUTPUT_CHUNK + (1 << 16));
-    for i in 0..lab.len() {
-        let rec = lab.label(i);
-        mxinfer_label::json::write_label(&mut buf, &rec);
-        buf.push(b'\n');
-        if buf.len() >= OUTPUT_CHUNK {
-            out.write_all(&buf).map_err(Error::Output)?;
-            buf.clear();
-        }
-        *counts.entry(rec.status).or_default() += 1;
-        if i.is_multiple_of(65536) {
-            progress.tick(i as u64, &|| "domains labelled".to_string());
-        }
-    }
-    out.write_all(&buf).map_err(Error::Output)?;
-    out.flush().map_err(Error::Output)?;
+    // Second pass: each record labelled with the whole batch's counts, on every core, and
+    // written in input order.
+    let counts = label_pass::label_files(&lab, &dns_files, out, run.threads, &*progress)?;
     let mut n_claims = 0u64;
     if let Some(p) = &run.claims {
         let f = std::fs::File::create(p).file("creating", p)?;
@@ -470,7 +462,7 @@ pub fn run_label(
         w.flush().file("writing", p)?;
     }
     let duration = t0.elapsed().as_secs_f64();
-    let done = lab.len() as u64;
+    let done = counts.values().sum::<u64>();
     let shown = |p: &Option<std::path::PathBuf>| {
         p.as_ref()
             .map_or("embedded".to_string(), |p| p.display().to_string())

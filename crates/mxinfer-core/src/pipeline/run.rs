@@ -143,6 +143,8 @@ pub struct RunSettings {
     pub truth: Option<PathBuf>,
     /// The command line, recorded in the metadata.
     pub args: Vec<String>,
+    /// Threads of the label stage's second pass.
+    pub label_threads: usize,
 }
 
 /// Runs the pipeline. `reporter` gives the reporter of each stage (`resolve`, `probe`,
@@ -336,6 +338,7 @@ pub async fn run(
         sources: args.label.clone(),
         claims: Some(dir.join(CLAIMS)),
         args: args.args.clone(),
+        threads: args.label_threads,
     };
     let mut lout = jsonl::create(&path_str(&labels_path)?)?;
     let lprog = reporter("label");
