@@ -109,7 +109,7 @@ impl Labeller {
             sm.banner_id = ban;
             sm.max_num_cert = max_nc;
         }
-        self.str_company = vec![NONE; self.strs.strs.len()];
+        self.str_company = vec![NONE; self.strs.len()];
         let mut ids = std::mem::take(&mut self.id_strs);
         ids.sort_unstable();
         ids.dedup();

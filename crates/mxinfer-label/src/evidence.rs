@@ -12,7 +12,7 @@
 //! evidence, so either may be kept.
 
 use crate::banner::{self, Parsed};
-use crate::{Labeller, NONE};
+use crate::{Labeller, NONE, UNSET};
 use mxinfer_record::{HostProbe, UntrustedReason};
 use std::net::IpAddr;
 
@@ -83,20 +83,29 @@ impl Labeller {
 
     /// The interned name and registered domain of a name interned before (None: never seen).
     pub(crate) fn look_up_name(&self, s: &str) -> Option<(u32, Option<u32>)> {
-        let name = *self.strs.map.get(s)?;
-        let reg = match self.reg_cache.get(&name) {
-            Some(&r) => (r != NONE).then_some(r),
+        let name = self.strs.find(s)?;
+        let reg = match self.cached_reg(name) {
+            Some(r) => (r != NONE).then_some(r),
             None => match self.psl.registered(s) {
-                Some(r) => Some(*self.strs.map.get(r)?),
+                Some(r) => Some(self.strs.find(r)?),
                 None => None,
             },
         };
         Some((name, reg))
     }
 
+    /// The cached registered domain of an interned name (NONE: it has none; None: not
+    /// computed yet).
+    fn cached_reg(&self, name: u32) -> Option<u32> {
+        match self.reg_cache.get(name as usize) {
+            Some(&r) if r != UNSET => Some(r),
+            _ => None,
+        }
+    }
+
     /// Interned registered domain of an interned name.
     fn reg_of(&mut self, name: u32) -> Option<u32> {
-        if let Some(&r) = self.reg_cache.get(&name) {
+        if let Some(r) = self.cached_reg(name) {
             return (r != NONE).then_some(r);
         }
         let s = self.strs.get(name).to_string();
@@ -105,7 +114,7 @@ impl Labeller {
 
     /// Registered domain of the interned name `name`, whose text is `s`.
     fn reg_of_str(&mut self, name: u32, s: &str) -> Option<u32> {
-        if let Some(&r) = self.reg_cache.get(&name) {
+        if let Some(r) = self.cached_reg(name) {
             return (r != NONE).then_some(r);
         }
         let r = self.psl.registered(s);
@@ -117,7 +126,10 @@ impl Labeller {
             }
             None => NONE,
         };
-        self.reg_cache.insert(name, id);
+        if self.reg_cache.len() <= name as usize {
+            self.reg_cache.resize(name as usize + 1, UNSET);
+        }
+        self.reg_cache[name as usize] = id;
         (id != NONE).then_some(id)
     }
 

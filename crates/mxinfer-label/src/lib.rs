@@ -74,6 +74,8 @@ pub const DEFAULT_THRESHOLD: u64 = 5;
 pub const CLAIM_DOMAINS_LISTED: usize = 100;
 
 const NONE: u32 = u32::MAX;
+/// `reg_cache` entry not computed yet.
+const UNSET: u32 = u32::MAX - 2;
 /// Per-address summary value: the address's own names point at different IDs.
 const DISAGREE: u32 = u32::MAX - 1;
 
@@ -95,25 +97,56 @@ impl Default for LabelSettings {
 
 use hash::HashMap;
 
-/// String interner: every name and ID is stored once and referred to by index.
+/// String interner: every name and ID is stored once, back to back in one buffer, and
+/// referred to by index; the table holds only indexes. About the string's length plus 14
+/// bytes each (two boxed copies and a map entry took about 80 more): with one or two
+/// names per self-hosted domain, this is most of what a label run keeps per domain.
 #[derive(Default)]
 struct Interner {
-    map: HashMap<Box<str>, u32>,
-    strs: Vec<Box<str>>,
+    bytes: String,
+    /// End of string `i` in `bytes` (its start is the end of `i - 1`).
+    ends: Vec<u64>,
+    table: hashbrown::HashTable<u32>,
 }
 
 impl Interner {
+    fn hash(s: &str) -> u64 {
+        use std::hash::{BuildHasher, BuildHasherDefault};
+        BuildHasherDefault::<hash::FastHasher>::default().hash_one(s)
+    }
+
+    fn slice<'a>(bytes: &'a str, ends: &[u64], i: u32) -> &'a str {
+        let i = i as usize;
+        let start = if i == 0 { 0 } else { ends[i - 1] as usize };
+        &bytes[start..ends[i] as usize]
+    }
+
     fn get_or_add(&mut self, s: &str) -> u32 {
-        if let Some(&i) = self.map.get(s) {
+        let h = Self::hash(s);
+        let Interner { bytes, ends, table } = self;
+        if let Some(&i) = table.find(h, |&i| Self::slice(bytes, ends, i) == s) {
             return i;
         }
-        let i = self.strs.len() as u32;
-        self.strs.push(s.into());
-        self.map.insert(s.into(), i);
+        let i = ends.len() as u32;
+        bytes.push_str(s);
+        ends.push(bytes.len() as u64);
+        table.insert_unique(h, i, |&j| Self::hash(Self::slice(bytes, ends, j)));
         i
     }
+
+    /// The index of `s`, if interned.
+    fn find(&self, s: &str) -> Option<u32> {
+        self.table
+            .find(Self::hash(s), |&i| self.get(i) == s)
+            .copied()
+    }
+
     fn get(&self, i: u32) -> &str {
-        &self.strs[i as usize]
+        Self::slice(&self.bytes, &self.ends, i)
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
     }
 }
 
@@ -127,7 +160,7 @@ pub struct Labeller {
     settings: LabelSettings,
     strs: Interner,
     /// Registered domain of an interned name (NONE: none; unset entries are computed).
-    reg_cache: HashMap<u32, u32>,
+    reg_cache: Vec<u32>,
     addr_index: HashMap<IpAddr, u32>,
     addrs: Vec<AddrEv>,
     summ: Vec<Summary>,
@@ -140,7 +173,8 @@ pub struct Labeller {
     num_cert_of: HashMap<u32, u32>,
     /// Group name (string index) per node, after `finish`.
     group: Vec<u32>,
-    num_mx: HashMap<u32, u32>,
+    /// numMX per interned name (indexed by string; names only).
+    num_mx: Vec<u32>,
     domains: Vec<DomainWork>,
     /// Domains counted by the first of two passes (not kept).
     counted_domains: u64,
@@ -162,7 +196,7 @@ impl Labeller {
             data,
             settings,
             strs: Interner::default(),
-            reg_cache: HashMap::default(),
+            reg_cache: Vec::new(),
             addr_index: HashMap::default(),
             addrs: Vec::new(),
             summ: Vec::new(),
@@ -172,7 +206,7 @@ impl Labeller {
             num_cert: Vec::new(),
             num_cert_of: HashMap::default(),
             group: Vec::new(),
-            num_mx: HashMap::default(),
+            num_mx: Vec::new(),
             domains: Vec::new(),
             counted_domains: 0,
             id_strs: Vec::new(),

@@ -170,7 +170,11 @@ impl Labeller {
         seen_addr.clear();
         seen_node.clear();
         for x in exs {
-            *self.num_mx.entry(x.name).or_default() += 1;
+            let i = x.name as usize;
+            if self.num_mx.len() <= i {
+                self.num_mx.resize(i + 1, 0);
+            }
+            self.num_mx[i] += 1;
             for &a in &x.live {
                 if seen_addr.contains(&a) {
                     continue;

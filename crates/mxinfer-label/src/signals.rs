@@ -76,7 +76,7 @@ impl Labeller {
                 1.max(ip).max(cert)
             }
             LabelSource::Banner => {
-                let mx = self.num_mx.get(&x.name).copied().unwrap_or(0) as u64;
+                let mx = self.num_mx.get(x.name as usize).copied().unwrap_or(0) as u64;
                 1.max(ip).max(mx)
             }
             LabelSource::Mx => 1,
