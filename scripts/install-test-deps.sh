@@ -7,7 +7,7 @@
 set -euo pipefail
 "$(dirname "$0")/install-mta.sh" # Postfix and Exim for the probe tests (they conflict: own script)
 
-want=(nsd unbound dnsperf time libssl-dev pkg-config iproute2 util-linux)
+want=(nsd unbound dnsperf time libssl-dev pkg-config iproute2 util-linux gzip zstd)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -133,7 +133,7 @@ pub fn dns(a: &IngestDnsArgs, argv: Vec<String>) -> anyhow::Result<Exit> {
             DnsFormat::Zdns | DnsFormat::Auto => {
                 ingest::zdns::read(f, &apex, &mut seen, &mut st, |r| {
                     *counts.entry(r.status.as_str().to_string()).or_default() += 1;
-                    mxinfer_core::jsonl::write(&mut *out, &r)
+                    mxinfer_core::jsonl::write(&mut out, &r)
                 })?;
             }
             DnsFormat::OpenintelParquet => {
@@ -171,11 +171,11 @@ pub fn dns(a: &IngestDnsArgs, argv: Vec<String>) -> anyhow::Result<Exit> {
             }
             stats.records += 1;
             *counts.entry(r.status.as_str().to_string()).or_default() += 1;
-            mxinfer_core::jsonl::write(&mut *out, &r)?;
+            mxinfer_core::jsonl::write(&mut out, &r)?;
         }
     }
     out.flush().context("writing output")?;
-    drop(out);
+    out.finish()?;
     eprintln!("{}", summary("dns", &stats));
     write_meta(
         MetaParts {
@@ -260,7 +260,7 @@ pub fn probes(a: &IngestProbeArgs, argv: Vec<String>) -> anyhow::Result<Exit> {
             *counts
                 .entry(s.as_str().unwrap_or_default().to_string())
                 .or_default() += 1;
-            mxinfer_core::jsonl::write(&mut *out, &p)
+            mxinfer_core::jsonl::write(&mut out, &p)
         };
         match fmt {
             ProbeFormat::Zgrab2 | ProbeFormat::Auto => {
@@ -271,7 +271,7 @@ pub fn probes(a: &IngestProbeArgs, argv: Vec<String>) -> anyhow::Result<Exit> {
         stats.absorb(st);
     }
     out.flush().context("writing output")?;
-    drop(out);
+    out.finish()?;
     eprintln!(
         "{}; certificate trust: {} from the dataset, {} computed, {} unknown",
         summary("probes", &stats),
@@ -307,10 +307,10 @@ pub fn as2org(a: &IngestAsOrgArgs) -> anyhow::Result<Exit> {
     let ases = ingest::caida::read(&a.file, &mut stats)?;
     let mut out = mxinfer_core::jsonl::create(&a.out)?;
     for x in &ases {
-        mxinfer_core::jsonl::write(&mut *out, x)?;
+        mxinfer_core::jsonl::write(&mut out, x)?;
     }
     out.flush().context("writing output")?;
-    drop(out);
+    out.finish()?;
     if let Some(p) = &a.audit {
         let mut data = mxinfer_label::data::LabelData::embedded();
         if let Some(c) = &a.companies {

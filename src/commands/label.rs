@@ -19,8 +19,8 @@ pub fn label(args: LabelArgs, argv: Vec<String>, mode: ProgressMode) -> anyhow::
         threads: settings::label_threads(&args.opts)?,
     };
     let mut out = mxinfer_core::jsonl::create(&args.out)?;
-    let outcome = pipeline::run_label(run, &mut *out, reporter(mode, "label"))?;
-    drop(out);
+    let outcome = pipeline::run_label(run, &mut out, reporter(mode, "label"))?;
+    out.finish()?;
     if let Some(p) = meta_path {
         mxinfer_core::util::write_json_file(&p, &outcome.meta)?;
     }

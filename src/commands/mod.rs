@@ -81,6 +81,6 @@ fn write_out(out: &str, text: &str) -> anyhow::Result<()> {
     use std::io::Write;
     let mut w = mxinfer_core::jsonl::create(out)?;
     w.write_all(text.as_bytes())
-        .and_then(|_| w.flush())
-        .with_context(|| format!("writing {out}"))
+        .with_context(|| format!("writing {out}"))?;
+    Ok(w.finish()?)
 }

@@ -33,8 +33,8 @@ pub async fn probe(
         settings: recorded,
     };
     let outcome =
-        pipeline::run_probe(run, prober, &mut *out, reporter(mode, "probe"), ctrl_c()).await?;
-    drop(out);
+        pipeline::run_probe(run, prober, &mut out, reporter(mode, "probe"), ctrl_c()).await?;
+    out.finish()?;
     if let Some(p) = meta_path {
         mxinfer_core::util::write_json_file(&p, &outcome.meta)?;
     }

@@ -30,15 +30,9 @@ pub async fn resolve(
         targets: None,
         skip: None,
     };
-    let outcome = pipeline::run_resolve(
-        run,
-        resolver,
-        &mut *out,
-        reporter(mode, "resolve"),
-        ctrl_c(),
-    )
-    .await?;
-    drop(out);
+    let outcome =
+        pipeline::run_resolve(run, resolver, &mut out, reporter(mode, "resolve"), ctrl_c()).await?;
+    out.finish()?;
     if let Some(p) = meta_path {
         mxinfer_core::util::write_json_file(&p, &outcome.meta)?;
     }

@@ -478,3 +478,67 @@ fn labels_and_claims_do_not_depend_on_record_order_or_files() {
     assert_eq!(got, want);
     assert_eq!(claims, want_claims);
 }
+
+/// Issue 14: compressed inputs (gzip, zstd, found by their magic bytes) and outputs
+/// (compressed when their names end in `.gz` or `.zst`) give the same records as plain ones.
+#[test]
+fn compressed_inputs_and_outputs_give_the_same_records() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, plain) = run_label(
+        tmp.path(),
+        &["--claims", tmp.path().join("c.jsonl").to_str().unwrap()],
+    );
+    let want_labels = std::fs::read_to_string(plain).unwrap();
+    let want_claims = std::fs::read_to_string(tmp.path().join("c.jsonl")).unwrap();
+    // The inputs compressed with the tools users have: gzip and zstd.
+    let gz = tmp.path().join("dns.jsonl.gz");
+    let zst = tmp.path().join("probes.jsonl.zst");
+    for (tool, args, from, to) in [
+        ("gzip", vec!["-c"], fixture("dns.jsonl"), &gz),
+        ("zstd", vec!["-q", "-c"], fixture("probes.jsonl"), &zst),
+    ] {
+        let o = std::process::Command::new(tool)
+            .args(&args)
+            .arg(&from)
+            .output()
+            .unwrap_or_else(|e| panic!("{tool} is missing ({e}): apt-get install -y {tool}"));
+        assert!(o.status.success());
+        std::fs::write(to, o.stdout).unwrap();
+    }
+    let (out, claims) = (
+        tmp.path().join("l.jsonl.zst"),
+        tmp.path().join("c.jsonl.gz"),
+    );
+    let pfx = fixture("pfx2as.txt");
+    let o = mxinfer(
+        &[
+            "label",
+            "--dns",
+            gz.to_str().unwrap(),
+            "--probes",
+            zst.to_str().unwrap(),
+            "--pfx2as",
+            &pfx,
+            "--claims",
+            claims.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let unzstd = std::process::Command::new("zstd")
+        .args(["-q", "-d", "-c"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(unzstd.status.success());
+    assert_eq!(String::from_utf8(unzstd.stdout).unwrap(), want_labels);
+    let gunzip = std::process::Command::new("gzip")
+        .args(["-d", "-c"])
+        .arg(&claims)
+        .output()
+        .unwrap();
+    assert!(gunzip.status.success());
+    assert_eq!(String::from_utf8(gunzip.stdout).unwrap(), want_claims);
+}

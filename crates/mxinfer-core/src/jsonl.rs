@@ -1,11 +1,13 @@
 //! The one JSON Lines reader and writer of the engine: every stage file, dataset and run
 //! directory goes through it.
 //!
-//! Reading: gzip is recognised by its magic bytes whatever the file's name; a byte-order
+//! Reading: gzip and zstd are recognised by their magic bytes whatever the file's name
+//! (zstd with the `zstd` feature, on by default); a byte-order
 //! mark at the start of the file is skipped; blank lines are skipped and counted; a line that
 //! is not a record is handed back with its line number (the callers report it as
-//! `FILE:LINE: reason`, count it, and go on). Writing: one record per line, buffered; an
-//! appending writer and the repair of a last line cut short by a kill (for `run --resume`).
+//! `FILE:LINE: reason`, count it, and go on). Writing: one record per line, buffered, and
+//! compressed when the file's name ends in `.gz` or `.zst` ([`Output`]); an appending writer
+//! and the repair of a last line cut short by a kill (for `run --resume`).
 
 use mxinfer_record::InputCounts;
 use serde::Serialize;
@@ -40,6 +42,9 @@ pub enum JsonlError {
         #[source]
         source: std::io::Error,
     },
+    /// A zstd file in a build without the `zstd` feature.
+    #[error("{}: zstd needs the `zstd` feature (cargo build --features zstd)", path.display())]
+    NoZstd { path: PathBuf },
     /// A directory given as input that holds no file.
     #[error("{}: no input file in the directory", path.display())]
     EmptyDir { path: PathBuf },
@@ -100,12 +105,88 @@ pub fn open(path: &Path) -> Result<Box<dyn BufRead>, JsonlError> {
         source,
     })?;
     if head.starts_with(&[0x1f, 0x8b]) {
-        Ok(Box::new(BufReader::with_capacity(
+        return Ok(Box::new(BufReader::with_capacity(
             BUFFER,
             flate2::bufread::MultiGzDecoder::new(r),
-        )))
-    } else {
-        Ok(Box::new(r))
+        )));
+    }
+    if head.starts_with(&ZSTD_MAGIC) {
+        #[cfg(feature = "zstd")]
+        {
+            let d =
+                zstd::stream::read::Decoder::with_buffer(r).map_err(|source| JsonlError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+            return Ok(Box::new(BufReader::with_capacity(BUFFER, d)));
+        }
+        #[cfg(not(feature = "zstd"))]
+        return Err(JsonlError::NoZstd {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(Box::new(r))
+}
+
+/// The first bytes of a zstd frame.
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+/// Where a stage writes: standard output or a file, compressed when the file's name ends in
+/// `.gz` (gzip, level 1: fast) or `.zst` (zstd, level 3). Call [`Output::finish`] at the
+/// end: it ends the compressed stream and reports what dropping would hide.
+pub struct Output {
+    sink: Sink,
+    path: PathBuf,
+}
+
+enum Sink {
+    Plain(std::io::BufWriter<Box<dyn Write + Send>>),
+    Gzip(flate2::write::GzEncoder<std::io::BufWriter<std::fs::File>>),
+    #[cfg(feature = "zstd")]
+    Zstd(zstd::stream::write::Encoder<'static, std::io::BufWriter<std::fs::File>>),
+}
+
+impl Output {
+    /// Flushes and ends the output (the compressed stream's trailer).
+    pub fn finish(self) -> Result<(), JsonlError> {
+        let write_err = |source| JsonlError::Write {
+            path: self.path.clone(),
+            source,
+        };
+        match self.sink {
+            Sink::Plain(mut w) => w.flush().map_err(write_err),
+            Sink::Gzip(w) => w.finish().and_then(|mut f| f.flush()).map_err(write_err),
+            #[cfg(feature = "zstd")]
+            Sink::Zstd(w) => w.finish().and_then(|mut f| f.flush()).map_err(write_err),
+        }
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match &mut self.sink {
+            Sink::Plain(w) => w.write(buf),
+            Sink::Gzip(w) => w.write(buf),
+            #[cfg(feature = "zstd")]
+            Sink::Zstd(w) => w.write(buf),
+        }
+    }
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        match &mut self.sink {
+            Sink::Plain(w) => w.write_all(buf),
+            Sink::Gzip(w) => w.write_all(buf),
+            #[cfg(feature = "zstd")]
+            Sink::Zstd(w) => w.write_all(buf),
+        }
+    }
+    /// Flushes what is buffered; a compressed stream stays open until [`Output::finish`].
+    fn flush(&mut self) -> std::io::Result<()> {
+        match &mut self.sink {
+            Sink::Plain(w) => w.flush(),
+            Sink::Gzip(w) => w.flush(),
+            #[cfg(feature = "zstd")]
+            Sink::Zstd(w) => w.flush(),
+        }
     }
 }
 
@@ -185,21 +266,44 @@ pub fn read<T: DeserializeOwned>(path: &Path, f: impl FnMut(T)) -> Result<u64, J
     Ok(counts.rejected)
 }
 
-/// Where a stage writes its JSON Lines: a file (created or truncated), or standard output
-/// for `-`.
-pub fn create(path: &str) -> Result<Box<dyn Write + Send>, JsonlError> {
+/// Where a stage writes its JSON Lines: a file (created or truncated; compressed when its
+/// name ends in `.gz` or `.zst`), or standard output for `-`.
+pub fn create(path: &str) -> Result<Output, JsonlError> {
+    let p = PathBuf::from(path);
     if path == "-" {
-        Ok(Box::new(std::io::BufWriter::with_capacity(
-            1 << 16,
-            std::io::stdout(),
-        )))
-    } else {
-        let f = std::fs::File::create(path).map_err(|source| JsonlError::Create {
-            path: PathBuf::from(path),
-            source,
-        })?;
-        Ok(Box::new(std::io::BufWriter::with_capacity(1 << 16, f)))
+        let out: Box<dyn Write + Send> = Box::new(std::io::stdout());
+        return Ok(Output {
+            sink: Sink::Plain(std::io::BufWriter::with_capacity(1 << 16, out)),
+            path: p,
+        });
     }
+    let f = std::fs::File::create(path).map_err(|source| JsonlError::Create {
+        path: p.clone(),
+        source,
+    })?;
+    let sink = if path.ends_with(".gz") {
+        Sink::Gzip(flate2::write::GzEncoder::new(
+            std::io::BufWriter::with_capacity(1 << 16, f),
+            flate2::Compression::fast(),
+        ))
+    } else if path.ends_with(".zst") {
+        #[cfg(feature = "zstd")]
+        {
+            let e =
+                zstd::stream::write::Encoder::new(std::io::BufWriter::with_capacity(1 << 16, f), 3)
+                    .map_err(|source| JsonlError::Create {
+                        path: p.clone(),
+                        source,
+                    })?;
+            Sink::Zstd(e)
+        }
+        #[cfg(not(feature = "zstd"))]
+        return Err(JsonlError::NoZstd { path: p });
+    } else {
+        let out: Box<dyn Write + Send> = Box::new(f);
+        Sink::Plain(std::io::BufWriter::with_capacity(1 << 16, out))
+    };
+    Ok(Output { sink, path: p })
 }
 
 /// Opens `path` for appending records (created if missing).
@@ -339,6 +443,52 @@ mod tests {
         write(&mut w, &serde_json::json!({"a": 3})).unwrap();
         drop(w);
         assert_eq!(count_lines(&p).unwrap(), 3);
+    }
+
+    #[test]
+    fn outputs_named_gz_or_zst_are_compressed_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, magic) in [
+            ("x.jsonl", &b"{\"a\""[..]),
+            ("x.jsonl.gz", &[0x1f, 0x8b][..]),
+            ("x.jsonl.zst", &ZSTD_MAGIC[..]),
+        ] {
+            let p = dir.path().join(name);
+            let mut w = create(p.to_str().unwrap()).unwrap();
+            for a in 0..1000 {
+                write(&mut w, &serde_json::json!({ "a": a })).unwrap();
+            }
+            w.finish().unwrap();
+            assert!(std::fs::read(&p).unwrap().starts_with(magic), "{name}");
+            let mut got = Vec::new();
+            assert_eq!(
+                read::<serde_json::Value>(&p, |v| got.push(v["a"].clone())).unwrap(),
+                0
+            );
+            assert_eq!(got.len(), 1000, "{name}");
+            assert_eq!(got[999], 999);
+        }
+    }
+
+    #[test]
+    fn a_directory_is_its_files_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in ["b.jsonl", "a.jsonl", ".hidden"] {
+            std::fs::write(dir.path().join(f), "{}\n").unwrap();
+        }
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let files = expand(&[dir.path().to_path_buf(), PathBuf::from("/x/c.jsonl")]).unwrap();
+        let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+        assert_eq!(
+            names,
+            [
+                dir.path().join("a.jsonl").display().to_string(),
+                dir.path().join("b.jsonl").display().to_string(),
+                "/x/c.jsonl".to_string()
+            ]
+        );
+        let empty = dir.path().join("sub");
+        assert!(matches!(expand(&[empty]), Err(JsonlError::EmptyDir { .. })));
     }
 
     #[test]

@@ -453,13 +453,13 @@ pub fn run_label(
     let counts = label_pass::label_files(&lab, &dns_files, out, run.threads, &*progress)?;
     let mut n_claims = 0u64;
     if let Some(p) = &run.claims {
-        let f = std::fs::File::create(p).file("creating", p)?;
-        let mut w = std::io::BufWriter::new(f);
+        // Compressed when its name says so, like the labels.
+        let mut w = jsonl::create(&p.to_string_lossy())?;
         for c in lab.claims() {
             jsonl::write(&mut w, &c).file("writing", p)?;
             n_claims += 1;
         }
-        w.flush().file("writing", p)?;
+        w.finish()?;
     }
     let duration = t0.elapsed().as_secs_f64();
     let done = counts.values().sum::<u64>();

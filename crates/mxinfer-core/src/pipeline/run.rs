@@ -342,8 +342,8 @@ pub async fn run(
     };
     let mut lout = jsonl::create(&path_str(&labels_path)?)?;
     let lprog = reporter("label");
-    let labelled = pipeline::run_label(lrun, &mut *lout, lprog)?;
-    drop(lout);
+    let labelled = pipeline::run_label(lrun, &mut lout, lprog)?;
+    lout.finish()?;
     crate::util::write_json_file(&meta_of(&labels_path), &labelled.meta)?;
     let label_bad = labelled.bad_lines;
     let label_counts = labelled.meta.status_counts.clone();
