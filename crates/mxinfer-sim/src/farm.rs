@@ -658,10 +658,16 @@ async fn accept_loop(l: TcpListener, sh: Arc<Shared>) {
                     m.entry(local).or_default().push(std::time::Instant::now());
                 }
                 let guard = ActiveGuard::new(sh.clone());
+                // A second descriptor of the socket, closed after the session is counted as
+                // ended: the client sees the connection close (FIN) only then, so it cannot
+                // open its next session while this one still counts (max_concurrent stays
+                // a lower bound of the client's concurrency).
+                let hold = std::os::fd::AsFd::as_fd(&s).try_clone_to_owned();
                 let sh = sh.clone();
                 tokio::spawn(async move {
                     let _ = serve(s, local, rt, sh).await;
                     drop(guard);
+                    drop(hold);
                 });
             }
             Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
