@@ -1374,11 +1374,16 @@ mod order {
         b.probes = probes.to_vec();
         b.domains = domains.to_vec();
         let l = b.labeller();
-        let labels = (0..l.len())
-            .map(|i| {
-                let rec = l.label(i);
-                (rec.domain.clone(), serde_json::to_string(&rec).unwrap())
-            })
+        serialised(&l, (0..l.len()).map(|i| l.label(i)))
+    }
+
+    /// Labels by domain and claims in order, as JSON.
+    fn serialised(
+        l: &Labeller,
+        labels: impl Iterator<Item = DomainLabel>,
+    ) -> (BTreeMap<String, String>, Vec<String>) {
+        let labels = labels
+            .map(|rec| (rec.domain.clone(), serde_json::to_string(&rec).unwrap()))
             .collect();
         let claims = l
             .claims()
@@ -1405,17 +1410,8 @@ mod order {
         assert_eq!(l.counts().domains, domains.len() as u64);
         let labels = domains
             .iter()
-            .map(|d| {
-                let rec = l.label_view(DomainDnsView::from(d)).unwrap();
-                (rec.domain.clone(), serde_json::to_string(&rec).unwrap())
-            })
-            .collect();
-        let claims = l
-            .claims()
-            .iter()
-            .map(|c| serde_json::to_string(c).unwrap())
-            .collect();
-        (labels, claims)
+            .map(|d| l.label_view(DomainDnsView::from(d)).unwrap());
+        serialised(&l, labels)
     }
 
     proptest! {
