@@ -3,19 +3,27 @@
 //! Pure computation over the resolve records ([`DomainDns`]) and probe records
 //! ([`HostProbe`]); the origin ASes come from the caller (the pipeline looks them up in [`pfx2as`]).
 //!
-//! The work is batch-aware, so it runs in three phases:
+//! The work is batch-aware, so it runs in phases:
 //! 1. [`Labeller::add_probe`] for every probe record: its evidence is reduced at once to a
 //!    compact form (parsed banner and EHLO candidates, leaf names with their registered
 //!    domains, trust, origin ASes); of several records of one address, one is kept, chosen
 //!    by content (`evidence` module), so the order of the records does not matter.
-//! 2. [`Labeller::add_domain`] for every domain: the primary set (METHOD.md 2) is chosen and
-//!    the batch counts numIP, numMX, numCert are updated. Only a compact per-domain form is
-//!    kept (names interned, addresses as indexes).
+//! 2. For every domain, the primary set (METHOD.md 2) is chosen and its contributions to the
+//!    batch counts numIP, numMX, numCert (and to the domains a claim lists) are counted:
+//!    - [`Labeller::count_domain_view`] keeps nothing of the domain (memory follows the
+//!      addresses, names and certificates: the CLI reads the resolve records twice);
+//!    - [`Labeller::add_domain`] / [`Labeller::add_domain_view`] also keep its compact form
+//!      (names interned, addresses as indexes) for [`Labeller::label`].
 //! 3. [`Labeller::finish`] joins the names on each kept trusted certificate (union-find over
 //!    registered domains) and names the groups (popularity, then the lexicographically
-//!    smaller registered domain); then [`Labeller::label`] gives each
-//!    domain's record with all four approaches, and [`Labeller::claims`] the suspicious
-//!    claims.
+//!    smaller registered domain).
+//! 4. Each domain's record with all four approaches: [`Labeller::label_view`] (`&self`, so
+//!    many threads at once; the records of phase 2 read again) or [`Labeller::label`].
+//! 5. [`Labeller::claims`]: the suspicious claims, ordered by address.
+//!
+//! Every phase's result is independent of the order of the records (a property test in
+//! `tests.rs` checks it). Not yet exposed: phase 2's contributions and phase 3's inputs as
+//! plain data that several machines could compute apart and merge (issue 14, for Spark).
 //!
 //! Readings of METHOD.md worth knowing: an exchange at the primary preference with no live
 //! address stays in the primary set and is labelled from its MX name (2.3 read literally);
