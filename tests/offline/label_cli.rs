@@ -542,3 +542,48 @@ fn compressed_inputs_and_outputs_give_the_same_records() {
     assert!(gunzip.status.success());
     assert_eq!(String::from_utf8(gunzip.stdout).unwrap(), want_claims);
 }
+
+/// Several resolve files: a bad line is reported with its own file's line number, a
+/// byte-order mark at the start of a later file is accepted, and every good record is
+/// labelled once (exit code 3 for the bad line).
+#[test]
+fn bad_lines_of_several_files_are_reported_per_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines: Vec<String> = std::fs::read_to_string(fixture("dns.jsonl"))
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let (a, b) = (dir.path().join("a.jsonl"), dir.path().join("b.jsonl"));
+    std::fs::write(&a, lines[..5].join("\n") + "\n").unwrap();
+    std::fs::write(
+        &b,
+        format!(
+            "\u{feff}{}\nnot json\n{}\n",
+            lines[5],
+            lines[6..].join("\n")
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("l.jsonl");
+    let o = mxinfer(
+        &[
+            "label",
+            "--dns",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "--probes",
+            &fixture("probes.jsonl"),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        None,
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}:2: not a record", b.display())),
+        "{stderr}"
+    );
+    assert_eq!(read_jsonl(&out).len(), lines.len());
+}

@@ -191,8 +191,8 @@ impl Write for Output {
 }
 
 /// Calls `f(line number, bytes)` for every line of `path` that is not blank (the line
-/// number counts from 1 and includes blank lines; a byte-order mark at the start is
-/// dropped, the line end is kept). `counts.lines` and `counts.blank` are updated here;
+/// number is the file's own, from 1, blank lines included; a byte-order mark at the start
+/// of the file is dropped, the line end is kept). `counts.lines` and `counts.blank` are updated here;
 /// `f` decides what else to count.
 pub fn for_each_line(
     path: &Path,
@@ -201,6 +201,8 @@ pub fn for_each_line(
 ) -> Result<(), JsonlError> {
     let mut r = open(path)?;
     let mut line = Vec::new();
+    // This file's line number (`counts` may add up several files).
+    let mut no = 0u64;
     loop {
         line.clear();
         let n = r
@@ -213,7 +215,8 @@ pub fn for_each_line(
             return Ok(());
         }
         counts.lines += 1;
-        let body = if counts.lines == 1 {
+        no += 1;
+        let body = if no == 1 {
             line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&line)
         } else {
             &line
@@ -222,7 +225,7 @@ pub fn for_each_line(
             counts.blank += 1;
             continue;
         }
-        f(counts.lines, body);
+        f(no, body);
     }
 }
 
@@ -424,6 +427,29 @@ mod tests {
             );
             assert_eq!(read::<R>(p, |_| {}).unwrap(), 1);
         }
+    }
+
+    #[test]
+    fn line_numbers_and_the_byte_order_mark_are_per_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.jsonl"), dir.path().join("b.jsonl"));
+        std::fs::write(&a, "{}\n{}\n").unwrap();
+        std::fs::write(&b, "\u{feff}{}\nbad\n").unwrap();
+        let mut counts = InputCounts::default();
+        let mut seen = Vec::new();
+        for p in [&a, &b] {
+            for_each_line(p, &mut counts, |n, l| seen.push((n, l.to_vec()))).unwrap();
+        }
+        assert_eq!(counts.lines, 4);
+        assert_eq!(
+            seen,
+            [
+                (1, b"{}\n".to_vec()),
+                (2, b"{}\n".to_vec()),
+                (1, b"{}\n".to_vec()),
+                (2, b"bad\n".to_vec())
+            ]
+        );
     }
 
     #[test]
