@@ -32,16 +32,17 @@ impl Reporter for Silent {
     fn finish(&self, _: &str) {}
 }
 
-/// A cancellation signal shared by every stage of a run: a future that resolves when the
+/// A cancellation shared by every stage of a run: a future that resolves when the
 /// run is to stop (records of finished work are still written, the outcome says
-/// `interrupted`). Cheap to clone; every clone sees the same signal.
+/// `interrupted`). Cheap to clone; every clone resolves together.
 #[derive(Clone)]
 pub struct Cancel(Shared<BoxFuture<'static, ()>>);
 
 impl Cancel {
-    /// Stops when `signal` resolves (e.g. `tokio::signal::ctrl_c()`).
-    pub fn new(signal: impl Future<Output = ()> + Send + 'static) -> Self {
-        Cancel(signal.boxed().shared())
+    /// Stops when `stop` resolves. The engine installs no signal handler: a caller that
+    /// wants ctrl-c to stop a run gives a future that resolves on it (the binary does).
+    pub fn new(stop: impl Future<Output = ()> + Send + 'static) -> Self {
+        Cancel(stop.boxed().shared())
     }
 
     /// Never stops.

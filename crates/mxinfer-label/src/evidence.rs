@@ -255,7 +255,7 @@ fn evidence_digest(p: &HostProbe, asns: &[u32]) -> u64 {
         match &tls.verdict {
             Some(v) => {
                 v.trusted.hash(&mut h);
-                format!("{:?}", v.reason).hash(&mut h);
+                v.reason.hash(&mut h);
             }
             None => 2u8.hash(&mut h),
         }

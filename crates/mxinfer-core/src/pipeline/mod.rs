@@ -409,7 +409,7 @@ pub fn run_label(
             let mut t = AsTable::new();
             let st = t
                 .load(r, &p.display().to_string())
-                .map_err(|e| Error::data("--pfx2as", e))?;
+                .map_err(|e| Error::data("prefix-to-AS data", e))?;
             (t, p.display().to_string(), Some(st))
         }
         None => (
