@@ -109,6 +109,17 @@ impl Reporter for Progress {
         }
     }
 
+    fn warn(&self, message: &str) {
+        // Shown in every mode, like bad lines.
+        let text = format!("warning: {message}");
+        match &self.bar {
+            Some(b) => b.suspend(|| eprintln!("{text}")),
+            None => {
+                let _ = writeln!(std::io::stderr().lock(), "{text}");
+            }
+        }
+    }
+
     fn finish(&self, summary: &str) {
         if let Some(b) = &self.bar {
             b.finish_and_clear();

@@ -99,6 +99,11 @@ pub struct RunArgs {
     /// Ground truth (JSON Lines of `record::Truth`): also write eval.md and eval.json.
     #[arg(long, value_name = "FILE")]
     pub truth: Option<PathBuf>,
+    /// Do shard I of N of a scan split across machines (I from 0 to N-1): resolve the
+    /// domains whose name hashes to I, probe every address they lead to, and stop (label
+    /// every shard's output together with `mxinfer label`).
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<mxinfer_record::Shard>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -110,6 +115,10 @@ pub struct ResolveArgs {
     /// Domains resolved at once.
     #[arg(long, default_value_t = config::DEFAULT_RESOLVE_CONCURRENCY)]
     pub concurrency: usize,
+    /// Do shard I of N of a scan split across machines (I from 0 to N-1): only the domains
+    /// whose name hashes to I. Every record and the metadata carry the shard.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<mxinfer_record::Shard>,
     #[command(flatten)]
     pub opts: ResolveOpts,
     /// Output file (JSON Lines); `-` for standard output.
@@ -192,6 +201,10 @@ pub struct LabelArgs {
     pub probes: Vec<PathBuf>,
     #[command(flatten)]
     pub opts: LabelOpts,
+    /// Label a sharded scan even when some shard's resolve or probe output is missing (the
+    /// missing shards are reported and recorded in the metadata); otherwise an error.
+    #[arg(long)]
+    pub allow_missing_shards: bool,
     /// Write the suspicious claims here (JSON Lines).
     #[arg(long, value_name = "FILE")]
     pub claims: Option<PathBuf>,
@@ -232,10 +245,16 @@ pub struct LabelOpts {
 
 #[derive(Debug, Args, Clone)]
 pub struct ProbeArgs {
-    /// Targets: the resolve stage's JSON Lines, or `address[,exchanger-name]` lines; `-` for
-    /// standard input.
-    #[arg(default_value = "-")]
-    pub file: String,
+    /// Targets: the resolve stage's JSON Lines, or `address[,exchanger-name]` lines; files or
+    /// directories (their files by name), several allowed (an address in several is probed
+    /// once, with all its names); `-` for standard input (alone).
+    #[arg(default_value = "-", num_args = 1.., value_name = "FILE|DIR")]
+    pub files: Vec<String>,
+    /// Do shard I of N of a scan split across machines (I from 0 to N-1): only the addresses
+    /// that hash to I. Give every shard's resolve output: each address is probed by exactly
+    /// one machine. Every record and the metadata carry the shard.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<mxinfer_record::Shard>,
     /// Format of the targets (auto: resolve output when the first record starts with `{`).
     #[arg(long, value_enum, default_value = "auto")]
     pub input_format: InputFormatArg,
@@ -339,28 +358,10 @@ pub struct ServeArgs {
     /// Serve only the personas whose position in personas.json is I modulo N (`I/N`): a
     /// large world's farm split over processes, each under the open-files limit.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
-    pub shard: Option<(usize, usize)>,
+    pub shard: Option<mxinfer_record::Shard>,
     /// Worker threads of the farm's runtime.
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
-}
-
-fn parse_shard(s: &str) -> Result<(usize, usize), String> {
-    let (i, n) = s
-        .split_once('/')
-        .ok_or_else(|| format!("{s:?}: expected I/N, e.g. 0/4"))?;
-    let (i, n): (usize, usize) = (
-        i.trim()
-            .parse()
-            .map_err(|_| format!("{s:?}: I is not a number"))?,
-        n.trim()
-            .parse()
-            .map_err(|_| format!("{s:?}: N is not a number"))?,
-    );
-    if n == 0 || i >= n {
-        return Err(format!("{s:?}: expected 0 <= I < N"));
-    }
-    Ok((i, n))
 }
 
 #[derive(Debug, Args, Clone)]
@@ -471,4 +472,9 @@ pub struct EvalArgs {
     /// Output file; `-` for standard output.
     #[arg(long, short, default_value = "-")]
     pub out: String,
+}
+
+/// `--shard I/N`, checked (0 ≤ I < N).
+fn parse_shard(text: &str) -> Result<mxinfer_record::Shard, String> {
+    mxinfer_record::Shard::parse(text).map_err(|e| e.to_string())
 }

@@ -58,6 +58,7 @@ fn write_meta<S: serde::Serialize>(
             rejected: stats.malformed,
             ..Default::default()
         },
+        shard: None,
         status_counts,
         stage,
         interrupted: false,

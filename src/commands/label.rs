@@ -17,6 +17,7 @@ pub fn label(args: LabelArgs, argv: Vec<String>, mode: ProgressMode) -> anyhow::
         claims: args.claims,
         args: argv,
         threads: settings::label_threads(&args.opts)?,
+        allow_missing_shards: args.allow_missing_shards,
     };
     let mut out = mxinfer_core::jsonl::create(&args.out)?;
     let outcome = pipeline::run_label(run, &mut out, reporter(mode, "label"))?;

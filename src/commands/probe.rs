@@ -21,7 +21,8 @@ pub async fn probe(
     let meta_path = meta_path(&args.meta, &args.out);
     let mut out = mxinfer_core::jsonl::create(&args.out)?;
     let run = ProbeRun {
-        input: args.file.clone(),
+        inputs: args.files.clone(),
+        shard: args.shard,
         format: match args.input_format {
             InputFormatArg::Auto => InputFormat::Auto,
             InputFormatArg::Dns => InputFormat::Dns,

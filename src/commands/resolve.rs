@@ -29,6 +29,7 @@ pub async fn resolve(
         settings: recorded,
         targets: None,
         skip: None,
+        shard: args.shard,
     };
     let outcome =
         pipeline::run_resolve(run, resolver, &mut out, reporter(mode, "resolve"), ctrl_c()).await?;

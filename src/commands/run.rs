@@ -71,6 +71,7 @@ pub async fn run_quiet(
         truth: args.truth,
         args: argv,
         label_threads,
+        shard: args.shard,
     };
     // The two streaming stages draw one bar each, together.
     let multi = indicatif::MultiProgress::new();

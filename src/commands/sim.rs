@@ -55,7 +55,7 @@ pub fn serve_settings(a: ServeArgs) -> ServeSettings {
         command_log: a.command_log,
         ipv6: a.ipv6,
         no_dns: a.no_dns,
-        shard: a.shard,
+        shard: a.shard.map(|s| (s.index as usize, s.count as usize)),
         threads: a.threads,
     }
 }

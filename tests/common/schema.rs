@@ -94,6 +94,16 @@ pub struct DomainDns {
     pub resolved_at: String,
     #[serde(default)]
     pub error: Option<String>,
+    #[serde(default)]
+    pub shard: Option<Shard>,
+}
+
+/// `--shard I/N` as records and metadata carry it.
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(deny_unknown_fields)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -106,6 +116,8 @@ pub struct InputCounts {
     pub accepted: u64,
     pub duplicates: u64,
     pub rejected: u64,
+    #[serde(default)]
+    pub other_shards: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -120,6 +132,8 @@ pub struct RunMeta {
     pub duration_s: f64,
     pub input: String,
     pub input_counts: InputCounts,
+    #[serde(default)]
+    pub shard: Option<Shard>,
     pub status_counts: BTreeMap<String, u64>,
     pub stage: serde_json::Value,
     #[serde(default)]
@@ -342,6 +356,8 @@ pub struct HostProbe {
     pub quit: Option<SmtpReply>,
     pub started_at: String,
     pub duration_ms: u64,
+    #[serde(default)]
+    pub shard: Option<Shard>,
 }
 
 // `mxinfer report --format json`

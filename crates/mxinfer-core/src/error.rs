@@ -97,6 +97,8 @@ pub enum Error {
     Export(#[from] crate::export::ExportError),
     #[error(transparent)]
     Run(#[from] crate::pipeline::run::RunError),
+    #[error(transparent)]
+    Shards(#[from] crate::pipeline::shards::ShardError),
 }
 
 impl Error {

@@ -51,7 +51,8 @@ pub enum JsonlError {
 }
 
 /// The files of several inputs: a file as it is, a directory as its files (not its
-/// subdirectories, not names starting with `.`) sorted by name, in the order given.
+/// subdirectories, not names starting with `.`, not the run metadata `*.meta.json` written
+/// beside each output) sorted by name, in the order given.
 pub fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, JsonlError> {
     let mut out = Vec::new();
     for p in inputs {
@@ -66,8 +67,10 @@ pub fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, JsonlError> {
         let mut files = Vec::new();
         for e in std::fs::read_dir(p).map_err(read_err)? {
             let e = e.map_err(read_err)?;
-            let hidden = e.file_name().to_string_lossy().starts_with('.');
-            if !hidden && e.file_type().map_err(read_err)?.is_file() {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            let skipped = name.starts_with('.') || name.ends_with(META_SUFFIX);
+            if !skipped && e.file_type().map_err(read_err)?.is_file() {
                 files.push(e.path());
             }
         }
@@ -78,6 +81,17 @@ pub fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, JsonlError> {
         out.extend(files);
     }
     Ok(out)
+}
+
+/// The name ending of the run metadata written beside an output (`dns.jsonl.meta.json`).
+pub const META_SUFFIX: &str = ".meta.json";
+
+/// The run metadata beside `output`, if there is one and it reads as run metadata.
+pub fn meta_beside(output: &Path) -> Option<mxinfer_record::RunMeta> {
+    let mut p = output.as_os_str().to_owned();
+    p.push(META_SUFFIX);
+    let text = std::fs::read(PathBuf::from(p)).ok()?;
+    serde_json::from_slice(&text).ok()
 }
 
 /// The inputs as recorded in run metadata: their paths joined with `,`.

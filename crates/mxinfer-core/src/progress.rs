@@ -20,6 +20,11 @@ pub trait Reporter: Send + Sync {
     fn bad_line(&self, file: &str, line: &BadLine);
     /// The stage ended; `summary` is a one-line account of it.
     fn finish(&self, summary: &str);
+    /// Something the user must know that does not stop the stage (it is also in the
+    /// metadata). Dropped by default.
+    fn warn(&self, message: &str) {
+        let _ = message;
+    }
 }
 
 /// A reporter that drops everything (library use, tests).

@@ -270,6 +270,9 @@ pub struct DomainDns {
     /// Detail for failures.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The shard of a sharded scan (`--shard I/N`) that resolved the domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::Shard>,
 }
 
 /// What the label stage reads of a [`DomainDns`] record: the same JSON, every other field
@@ -282,6 +285,8 @@ pub struct DomainDnsView<'a> {
     pub status: DnsStatus,
     #[serde(default, borrow)]
     pub exchangers: Vec<ExchangerView<'a>>,
+    #[serde(default)]
+    pub shard: Option<crate::Shard>,
 }
 
 /// The label stage's view of an [`Exchanger`].
@@ -322,6 +327,7 @@ impl<'a> From<&'a DomainDns> for DomainDnsView<'a> {
                         .collect(),
                 })
                 .collect(),
+            shard: d.shard,
         }
     }
 }

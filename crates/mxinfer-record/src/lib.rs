@@ -19,6 +19,7 @@
 //! - `probe`: the probe stage's [`HostProbe`] and its parts (SMTP replies, TLS, certificates).
 //! - `label`: the label stage's [`DomainLabel`], its approaches and trails, and [`Claim`]s.
 //! - `meta`: the run metadata ([`RunMeta`], [`InputCounts`]) written next to every output.
+//! - `shard`: [`Shard`], which machine of a sharded scan a domain or an address belongs to.
 //! - `truth`: the ground truth of `mxinfer eval --truth` ([`Truth`], [`TRUTH_CLASSES`]).
 //!
 //! [`InputRef`], carried through every stage, is defined here.
@@ -52,10 +53,12 @@ mod dns;
 mod label;
 mod meta;
 mod probe;
+mod shard;
 mod truth;
 
 pub use dns::*;
 pub use label::*;
 pub use meta::*;
 pub use probe::*;
+pub use shard::*;
 pub use truth::*;

@@ -22,6 +22,14 @@ pub struct InputCounts {
     pub duplicates: u64,
     /// Lines that are not a valid domain (reported on stderr, no record).
     pub rejected: u64,
+    /// Of the accepted, those that belong to other shards of a sharded scan (`--shard`):
+    /// their records are in the other shards' outputs.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub other_shards: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The run-metadata file written next to a stage's output; `S` is the stage's own object
@@ -43,6 +51,9 @@ pub struct RunMeta<S = serde_json::Value> {
     /// Input file (`-` for standard input) and its counts.
     pub input: String,
     pub input_counts: InputCounts,
+    /// The shard of a sharded scan this run was (`--shard I/N`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::Shard>,
     /// Output records per status.
     pub status_counts: BTreeMap<String, u64>,
     /// Stage-specific settings and counters (resolver, cache, queries…).
@@ -130,7 +141,11 @@ pub struct ProbeStage {
     /// `mxinfer run`: where the targets came from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub streamed_from: Option<String>,
-    /// `mxinfer probe`: distinct target addresses read.
+    /// `mxinfer probe --shard`: distinct addresses read that belong to other shards (not
+    /// probed here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_shards: Option<u64>,
+    /// `mxinfer probe`: distinct target addresses read (of this shard, when sharded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub targets: Option<u64>,
     /// `mxinfer run`: addresses handed from the resolve stage.
@@ -193,5 +208,32 @@ pub struct LabelStage {
     pub psl_version: Option<String>,
     pub seconds_reading_dns: f64,
     pub seconds_reading_probes: f64,
+    /// The shards of a sharded scan found in the inputs (absent when unsharded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shards: Option<ShardsSeen>,
     pub threshold: u64,
+}
+
+/// The shards a label run found in its inputs: every shard of the scan must be there.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardsSeen {
+    /// The resolve output's shards (absent when it was not sharded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns: Option<ShardSet>,
+    /// The probe output's shards (absent when it was not sharded). Resolve and probe may be
+    /// split over different numbers of machines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probes: Option<ShardSet>,
+}
+
+/// The shards of one stage's output given to a label run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardSet {
+    /// N of the `--shard I/N` the output was made with.
+    pub count: u32,
+    /// Shards found (in records or in the metadata beside the files), sorted.
+    pub seen: Vec<u32>,
+    /// Shards of 0..N not found (labelled anyway only with `--allow-missing-shards`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<u32>,
 }

@@ -221,4 +221,7 @@ pub struct HostProbe {
     /// When the probe started (RFC 3339) and how long it took.
     pub started_at: String,
     pub duration_ms: u64,
+    /// The shard of a sharded scan (`--shard I/N`) that probed the address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::Shard>,
 }

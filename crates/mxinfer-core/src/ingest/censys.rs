@@ -85,6 +85,7 @@ fn finish(
         quit: None,
         started_at,
         duration_ms: 0,
+        shard: None,
     }
 }
 

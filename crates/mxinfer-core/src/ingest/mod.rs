@@ -340,6 +340,7 @@ pub fn build_dns(f: DomainFacts) -> DomainDns {
         passes: 1,
         resolved_at: f.observed_at,
         error: f.error,
+        shard: None,
     };
     if !rec.cname.is_empty() {
         rec.flags.push(DomainFlag::ApexCname);

@@ -296,6 +296,7 @@ pub fn probe(
         quit,
         started_at,
         duration_ms: 0,
+        shard: None,
     })
 }
 

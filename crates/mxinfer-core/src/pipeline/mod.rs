@@ -4,6 +4,7 @@
 
 mod label_pass;
 pub mod run;
+pub mod shards;
 
 use crate::Error;
 use crate::error::FileContext;
@@ -14,7 +15,7 @@ use crate::resolve::{DomainResolver, needs_second_pass};
 use futures::StreamExt;
 use mxinfer_record::{
     DnsStatus, DomainDns, InputCounts, LabelStage, ProbeSettings, ProbeStage, ResolveSettings,
-    ResolveStage, RunMeta,
+    ResolveStage, RunMeta, Shard,
 };
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -73,6 +74,9 @@ pub struct ResolveRun {
     pub targets: Option<TargetSink>,
     /// `run --resume`: domains already resolved (lower-case, no trailing dot), not redone.
     pub skip: Option<std::collections::HashSet<String>>,
+    /// `--shard I/N`: resolve only the domains of this shard (the others are counted as
+    /// `other_shards`); every record carries it.
+    pub shard: Option<Shard>,
 }
 
 /// Hands the probe stage of `run` each exchanger address once, as resolve records are
@@ -163,6 +167,9 @@ pub async fn run_resolve(
     let mut run = run;
     let mut sink = run.targets.take();
     let skip = run.skip.take().unwrap_or_default();
+    let shard = run.shard;
+    let other_shards = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let other_shards2 = other_shards.clone();
     let (tx, rx) = tokio::sync::mpsc::channel::<InputDomain>(INPUT_CHANNEL);
     let reader = spawn_reader(run.input.clone(), progress.clone(), tx);
     let skipped = Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -177,6 +184,12 @@ pub async fn run_resolve(
     let mut stream = Box::pin(
         tokio_stream_from(rx)
             .filter(move |d| {
+                if let Some(s) = shard
+                    && !s.holds_domain(&key_of(&d.domain))
+                {
+                    other_shards2.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    return std::future::ready(false);
+                }
                 let done = !skip.is_empty() && skip.contains(&key_of(&d.domain));
                 if done {
                     skipped2.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -198,7 +211,8 @@ pub async fn run_resolve(
         tokio::select! {
             item = stream.next() => {
                 let Some(joined) = item else { break };
-                let (d, rec) = joined.map_err(|e| Error::Task("resolver", e))?;
+                let (d, mut rec) = joined.map_err(|e| Error::Task("resolver", e))?;
+                rec.shard = shard;
                 if needs_second_pass(&rec) {
                     retry.push((d, rec));
                     continue;
@@ -233,7 +247,8 @@ pub async fn run_resolve(
                 .buffer_unordered(run.concurrency),
         );
         while let Some(joined) = second.next().await {
-            let rec = joined.map_err(|e| Error::Task("resolver", e))?;
+            let mut rec = joined.map_err(|e| Error::Task("resolver", e))?;
+            rec.shard = shard;
             emit(out, &rec, &mut counts)?;
             if let Some(s) = &mut sink {
                 let t = s.note(&rec);
@@ -255,10 +270,11 @@ pub async fn run_resolve(
         s.close();
     }
     out.flush().map_err(Error::Output)?;
-    let input_counts = match reader.join() {
+    let mut input_counts = match reader.join() {
         Ok(r) => r?,
         Err(_) => return Err(Error::ReaderPanicked),
     };
+    input_counts.other_shards = other_shards.load(std::sync::atomic::Ordering::Relaxed);
     let cache = resolver.cache().stats();
     let duration = t0.elapsed().as_secs_f64();
     let stage = ResolveStage {
@@ -277,6 +293,7 @@ pub async fn run_resolve(
         duration_s: duration,
         input: run.input,
         input_counts,
+        shard,
         status_counts: counts
             .iter()
             .map(|(k, v)| (k.as_str().to_string(), *v))
@@ -357,6 +374,9 @@ pub struct LabelRun {
     /// Threads labelling in the second pass (the machine's cores by default:
     /// [`default_threads`]).
     pub threads: usize,
+    /// Label a sharded scan even when some shard's output is missing (reported in the
+    /// metadata); otherwise that is an error.
+    pub allow_missing_shards: bool,
 }
 
 /// The threads of the label stage's second pass: the machine's cores.
@@ -424,8 +444,13 @@ pub fn run_label(
 
     let (probe_files, dns_files) = (jsonl::expand(&run.probes)?, jsonl::expand(&run.dns)?);
     let mut probe_counts = InputCounts::default();
+    let mut shards = shards::ShardTally::default();
     for f in &probe_files {
+        if let Some(m) = jsonl::meta_beside(f) {
+            shards.note(shards::Stage::Probes, m.shard, f);
+        }
         jsonl::read_counted::<HostProbe>(f, &mut probe_counts, |p| {
+            shards.note(shards::Stage::Probes, p.shard, f);
             let asns = asn.lookup(p.ip);
             lab.add_probe(&p, asns);
         })?;
@@ -436,8 +461,12 @@ pub fn run_label(
     let mut dns_counts = InputCounts::default();
     let mut counted = 0u64;
     for f in &dns_files {
+        if let Some(m) = jsonl::meta_beside(f) {
+            shards.note(shards::Stage::Dns, m.shard, f);
+        }
         jsonl::parse_lines(f, &mut dns_counts, |line| {
             let d = serde_json::from_slice::<mxinfer_record::DomainDnsView<'_>>(line)?;
+            shards.note(shards::Stage::Dns, d.shard, f);
             lab.count_domain_view(d);
             counted += 1;
             if counted.is_multiple_of(65536) {
@@ -447,6 +476,18 @@ pub fn run_label(
         })?;
     }
     let t_dns = t0.elapsed().as_secs_f64();
+    // Before any label is written: the shards must make one whole scan.
+    let shards_seen = shards.finish(run.allow_missing_shards)?;
+    if let Some(seen) = &shards_seen {
+        for (stage, set) in [("resolve", &seen.dns), ("probe", &seen.probes)] {
+            if let Some(set) = set.as_ref().filter(|s| !s.missing.is_empty()) {
+                progress.warn(&format!(
+                    "labelling without the {stage} output of shards {:?} of {}",
+                    set.missing, set.count
+                ));
+            }
+        }
+    }
     lab.finish();
     // Second pass: each record labelled with the whole batch's counts, on every core, and
     // written in input order.
@@ -487,6 +528,7 @@ pub fn run_label(
         psl_version,
         seconds_reading_dns: t_dns - t_probes,
         seconds_reading_probes: t_probes,
+        shards: shards_seen,
         threshold: run.sources.settings.threshold,
     };
     let bad_lines = probe_counts.rejected + dns_counts.rejected;
@@ -500,6 +542,7 @@ pub fn run_label(
         duration_s: duration,
         input: jsonl::shown(&dns_files),
         input_counts: dns_counts,
+        shard: None,
         status_counts: counts
             .iter()
             .map(|(k, v)| (k.as_str().to_string(), *v))
@@ -530,7 +573,12 @@ pub fn run_label(
 
 /// Settings of one probe run.
 pub struct ProbeRun {
-    pub input: String,
+    /// Target files or directories (`-`: standard input, alone), read in the order given;
+    /// an address in several is one target with all its names.
+    pub inputs: Vec<String>,
+    /// `--shard I/N`: probe only the addresses of this shard (the others are counted as
+    /// `other_shards`); every record carries it.
+    pub shard: Option<Shard>,
     pub format: crate::probe::plan::InputFormat,
     pub concurrency: usize,
     pub policy: crate::probe::plan::Policy,
@@ -553,21 +601,115 @@ pub async fn run_probe(
     progress: Arc<dyn Reporter>,
     cancel: Cancel,
 ) -> crate::Result<ProbeOutcome> {
-    use crate::probe::plan::read_targets;
     let started_at = crate::util::now_rfc3339();
     let t0 = Instant::now();
-    let shown = if run.input == "-" {
-        "<stdin>".to_string()
-    } else {
-        run.input.clone()
+    let (mut targets, tcounts, format) = read_all_targets(&run.inputs, run.format, &progress)?;
+    let mut other_shards = None;
+    if let Some(sh) = run.shard {
+        let before = targets.len();
+        targets.retain(|t| sh.holds_ip(t.ip));
+        other_shards = Some((before - targets.len()) as u64);
+    }
+    let total = targets.len();
+    let policy = Arc::new(run.policy);
+    let tally = probe_targets(
+        futures::stream::iter(targets),
+        Probing {
+            prober,
+            policy,
+            concurrency: run.concurrency,
+            shard: run.shard,
+        },
+        out,
+        &*progress,
+        cancel,
+    )
+    .await?;
+    let (counts, done, interrupted) = (tally.counts, tally.done, tally.interrupted);
+    out.flush().map_err(Error::Output)?;
+    let duration = t0.elapsed().as_secs_f64();
+    let stage = ProbeStage {
+        settings: run.settings,
+        input_format: Some(format!("{format:?}").to_lowercase()),
+        probes_per_second: Some((done as f64 / duration.max(1e-9)).round()),
+        other_shards,
+        targets: Some(total as u64),
+        ..ProbeStage::default()
     };
-    let (targets, tcounts, format) = {
-        let src = input::open(&run.input).file("opening", Path::new(&run.input))?;
+    let meta = RunMeta {
+        tool: "mxinfer".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        command: "probe".into(),
+        args: run.args,
+        started_at,
+        finished_at: crate::util::now_rfc3339(),
+        duration_s: duration,
+        input: run.inputs.join(","),
+        input_counts: InputCounts {
+            lines: tcounts.lines,
+            blank: tcounts.blank,
+            comments: tcounts.comments,
+            header: 0,
+            accepted: tcounts.accepted,
+            duplicates: tcounts.duplicates,
+            rejected: tcounts.rejected,
+            other_shards: 0,
+        },
+        shard: run.shard,
+        status_counts: counts.clone(),
+        stage,
+        interrupted,
+    };
+    progress.finish(&format!(
+        "{} addresses in {:.1} s: {}",
+        done,
+        duration,
+        probe_status_line(&counts)
+    ));
+    Ok(ProbeOutcome { meta })
+}
+
+/// Every target of the inputs (files, directories, or `-` alone), each address once in
+/// first-appearance order with the names of all inputs merged; bad lines reported with
+/// their file and line. The format is decided per file when `Auto`; the one recorded is the
+/// first file's.
+fn read_all_targets(
+    inputs: &[String],
+    format: crate::probe::plan::InputFormat,
+    progress: &Arc<dyn Reporter>,
+) -> crate::Result<(
+    Vec<crate::probe::plan::Target>,
+    crate::probe::plan::TargetCounts,
+    crate::probe::plan::InputFormat,
+)> {
+    use crate::probe::plan::{TargetCounts, read_targets};
+    let files: Vec<String> = if inputs.iter().any(|i| i == "-") {
+        if inputs.len() > 1 {
+            return Err(Error::Targets {
+                input: inputs.join(","),
+                source: crate::probe::plan::PlanError::StdinNotAlone,
+            });
+        }
+        vec!["-".to_string()]
+    } else {
+        let paths: Vec<std::path::PathBuf> = inputs.iter().map(Into::into).collect();
+        jsonl::expand(&paths)?
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect()
+    };
+    let mut all: Vec<crate::probe::plan::Target> = Vec::new();
+    let mut index: std::collections::HashMap<std::net::IpAddr, usize> = Default::default();
+    let mut counts = TargetCounts::default();
+    let mut first_format = None;
+    for f in &files {
+        let shown = if f == "-" { "<stdin>" } else { f.as_str() };
+        let src = input::open(f).file("opening", Path::new(f))?;
         let p = progress.clone();
-        let shown2 = shown.clone();
-        read_targets(
+        let shown2 = shown.to_string();
+        let (targets, c, fmt) = read_targets(
             src,
-            run.format,
+            format,
             &crate::resolve::classify::addr_class,
             move |b| {
                 p.bad_line(
@@ -581,61 +723,30 @@ pub async fn run_probe(
             },
         )
         .map_err(|source| Error::Targets {
-            input: shown.clone(),
+            input: shown.to_string(),
             source,
-        })?
-    };
-    let total = targets.len();
-    let policy = Arc::new(run.policy);
-    let tally = probe_targets(
-        futures::stream::iter(targets),
-        prober,
-        policy,
-        run.concurrency,
-        out,
-        &*progress,
-        cancel,
-    )
-    .await?;
-    let (counts, done, interrupted) = (tally.counts, tally.done, tally.interrupted);
-    out.flush().map_err(Error::Output)?;
-    let duration = t0.elapsed().as_secs_f64();
-    let stage = ProbeStage {
-        settings: run.settings,
-        input_format: Some(format!("{format:?}").to_lowercase()),
-        probes_per_second: Some((done as f64 / duration.max(1e-9)).round()),
-        targets: Some(total as u64),
-        ..ProbeStage::default()
-    };
-    let meta = RunMeta {
-        tool: "mxinfer".into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        command: "probe".into(),
-        args: run.args,
-        started_at,
-        finished_at: crate::util::now_rfc3339(),
-        duration_s: duration,
-        input: run.input,
-        input_counts: InputCounts {
-            lines: tcounts.lines,
-            blank: tcounts.blank,
-            comments: tcounts.comments,
-            header: 0,
-            accepted: tcounts.accepted,
-            duplicates: tcounts.duplicates,
-            rejected: tcounts.rejected,
-        },
-        status_counts: counts.clone(),
-        stage,
-        interrupted,
-    };
-    progress.finish(&format!(
-        "{} addresses in {:.1} s: {}",
-        done,
-        duration,
-        probe_status_line(&counts)
-    ));
-    Ok(ProbeOutcome { meta })
+        })?;
+        first_format.get_or_insert(fmt);
+        counts.lines += c.lines;
+        counts.blank += c.blank;
+        counts.comments += c.comments;
+        counts.accepted += c.accepted;
+        counts.duplicates += c.duplicates;
+        counts.rejected += c.rejected;
+        for t in targets {
+            match index.get(&t.ip) {
+                Some(&i) => {
+                    all[i].names.extend(t.names);
+                    counts.duplicates += 1;
+                }
+                None => {
+                    index.insert(t.ip, all.len());
+                    all.push(t);
+                }
+            }
+        }
+    }
+    Ok((all, counts, first_format.unwrap_or(format)))
 }
 
 /// A spawned task that is cancelled when its handle is dropped (an interrupted run leaves no
@@ -658,6 +769,17 @@ impl<T> Drop for AbortOnDrop<T> {
     }
 }
 
+/// How [`probe_targets`] probes.
+pub struct Probing {
+    pub prober: Arc<crate::probe::session::Prober>,
+    /// Which targets are probed and which get a skip record.
+    pub policy: Arc<crate::probe::plan::Policy>,
+    /// Probes at once.
+    pub concurrency: usize,
+    /// Recorded in every record (`--shard`).
+    pub shard: Option<Shard>,
+}
+
 /// What [`probe_targets`] did.
 pub struct ProbeTally {
     /// Records per status.
@@ -672,15 +794,19 @@ pub struct ProbeTally {
 /// when `cancel` resolves (unfinished probes write nothing).
 pub async fn probe_targets(
     targets: impl futures::Stream<Item = crate::probe::plan::Target>,
-    prober: Arc<crate::probe::session::Prober>,
-    policy: Arc<crate::probe::plan::Policy>,
-    concurrency: usize,
+    probing: Probing,
     out: &mut dyn Write,
     progress: &dyn Reporter,
     cancel: Cancel,
 ) -> crate::Result<ProbeTally> {
     use crate::probe::plan::Decision;
     use mxinfer_record::ProbeStatus;
+    let Probing {
+        prober,
+        policy,
+        concurrency,
+        shard,
+    } = probing;
     let port = prober.settings().port;
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
     let mut done: u64 = 0;
@@ -716,7 +842,8 @@ pub async fn probe_targets(
         tokio::select! {
             item = stream.next() => {
                 let Some(joined) = item else { break };
-                let rec = joined.map_err(|e| Error::Task("probe", e))?;
+                let mut rec = joined.map_err(|e| Error::Task("probe", e))?;
+                rec.shard = shard;
                 jsonl::write(out, &rec).map_err(Error::Output)?;
                 let status = serde_json::to_value(rec.status)
                     .map_err(|e| Error::json("encoding a probe status", e))?

@@ -14,6 +14,13 @@
 //! address already in `probes.jsonl`, probes the addresses of kept domains that have no probe
 //! record yet, and resolves the rest of the input. Labels and reports are always recomputed
 //! from the complete files.
+//!
+//! Sharded (`--shard I/N`): the run resolves the domains of shard I and probes every address
+//! they lead to, then stops: labels need the whole batch, so they are made once over every
+//! shard's `dns.jsonl` and `probes.jsonl` by `mxinfer label`. An address shared by domains
+//! of several shards is probed by each of those shards (the label stage keeps one record per
+//! address, chosen by content). Where each address must be probed once across machines, run
+//! `resolve --shard` on every machine, then `probe --shard` over all shards' resolve output.
 
 use crate::Error;
 use crate::error::FileContext;
@@ -91,6 +98,9 @@ pub struct RunSummary {
     /// Input accounting of the domain list (this invocation).
     pub input: String,
     pub input_counts: mxinfer_record::InputCounts,
+    /// `--shard I/N`: the shard this run was; its outputs stop at the probe records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<mxinfer_record::Shard>,
     pub data_files: Vec<DataFile>,
     pub stages: BTreeMap<String, StageSummary>,
     /// Output files of the directory.
@@ -145,6 +155,9 @@ pub struct RunSettings {
     pub args: Vec<String>,
     /// Threads of the label stage's second pass.
     pub label_threads: usize,
+    /// `--shard I/N`: this invocation is one machine's share of a sharded scan (see the
+    /// module documentation).
+    pub shard: Option<mxinfer_record::Shard>,
 }
 
 /// Runs the pipeline. `reporter` gives the reporter of each stage (`resolve`, `probe`,
@@ -176,10 +189,22 @@ pub async fn run(
     let mut skip = HashSet::new();
     let mut requeued: Vec<Target> = Vec::new();
     if args.resume {
+        let mut other: Option<Option<mxinfer_record::Shard>> = None;
         read_kept_domains(&dns_path, |rec| {
+            if rec.shard != args.shard && other.is_none() {
+                other = Some(rec.shard);
+            }
             skip.insert(pipeline::key_of(&rec.domain));
             requeued.extend(sink.note(&rec));
         })?;
+        if let Some(found) = other {
+            return Err(RunError::ShardMismatch {
+                dir,
+                found,
+                asked: args.shard,
+            }
+            .into());
+        }
     }
     let kept = args.resume.then_some(Kept {
         domains: skip.len() as u64,
@@ -198,6 +223,7 @@ pub async fn run(
         settings: args.resolve_recorded.clone(),
         targets: Some(sink),
         skip: Some(skip),
+        shard: args.shard,
     };
     let t_stream = Instant::now();
     let resolve_fut = async {
@@ -217,9 +243,12 @@ pub async fn run(
         let targets = futures::stream::iter(requeued).chain(receiver_stream(rx));
         let r = pipeline::probe_targets(
             targets,
-            args.prober.clone(),
-            policy,
-            pc,
+            pipeline::Probing {
+                prober: args.prober.clone(),
+                policy,
+                concurrency: pc,
+                shard: args.shard,
+            },
             &mut probes_out,
             &*pprog,
             cancel.clone(),
@@ -272,6 +301,7 @@ pub async fn run(
         duration_s: t_probe,
         input: dns_path.display().to_string(),
         input_counts: Default::default(),
+        shard: args.shard,
         status_counts: probed_now.counts.clone(),
         stage: pstage,
         interrupted: probed_now.interrupted,
@@ -291,6 +321,7 @@ pub async fn run(
         interrupted,
         input: args.input.clone(),
         input_counts: resolved.meta.input_counts.clone(),
+        shard: args.shard,
         data_files: data_files(&args)?,
         stages,
         outputs: Vec::new(),
@@ -328,6 +359,26 @@ pub async fn run(
         },
     );
     drop(sink);
+    if let Some(shard) = args.shard {
+        // One shard's evidence gives no labels: the batch counts need every shard.
+        summary.outputs = vec![DNS.into(), PROBES.into()];
+        summary.finished_at = crate::util::now_rfc3339();
+        summary.duration_s = t0.elapsed().as_secs_f64();
+        crate::util::write_json_file(&dir.join(RUN_JSON), &summary)?;
+        let rejected = summary.input_counts.rejected;
+        let text = format!(
+            "shard {shard} done: {} domains, {probe_records} probe records in {}.\n\
+             Label once every shard is done: mxinfer label --dns <each shard's {DNS}> \
+             --probes <each shard's {PROBES}>\n",
+            dns_records,
+            dir.display()
+        );
+        return Ok(RunOutcome {
+            summary,
+            rejected,
+            text,
+        });
+    }
 
     // Label over the complete evidence.
     let t = Instant::now();
@@ -339,6 +390,7 @@ pub async fn run(
         claims: Some(dir.join(CLAIMS)),
         args: args.args.clone(),
         threads: args.label_threads,
+        allow_missing_shards: false,
     };
     let mut lout = jsonl::create(&path_str(&labels_path)?)?;
     let lprog = reporter("label");
@@ -453,11 +505,22 @@ pub enum RunError {
     /// The directory holds an earlier run and resuming was not asked for.
     #[error("{} already holds a run ({DNS} or {PROBES}): resume it, or use another directory", dir.display())]
     Exists { dir: PathBuf },
+    /// `--resume` with another `--shard` than the run being resumed.
+    #[error("{} holds the run of {}, not of {}: resume it with the same --shard", dir.display(), shown_shard(*found), shown_shard(*asked))]
+    ShardMismatch {
+        dir: PathBuf,
+        found: Option<mxinfer_record::Shard>,
+        asked: Option<mxinfer_record::Shard>,
+    },
     /// The resolve stage handed back no address names (a bug, not an input problem).
     #[error("the resolve stage kept no address names")]
     NoNames,
     #[error("{} is not valid UTF-8", path.display())]
     NotUtf8 { path: PathBuf },
+}
+
+fn shown_shard(s: Option<mxinfer_record::Shard>) -> String {
+    s.map_or("an unsharded scan".to_string(), |s| format!("shard {s}"))
 }
 
 /// The addresses of the probe records an earlier invocation left in `p`.

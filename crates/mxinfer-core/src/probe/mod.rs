@@ -39,5 +39,6 @@ pub fn skipped(ip: IpAddr, port: u16, names: Vec<String>, status: ProbeStatus) -
         quit: None,
         started_at: crate::util::now_rfc3339(),
         duration_ms: 0,
+        shard: None,
     }
 }

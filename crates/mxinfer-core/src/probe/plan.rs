@@ -52,6 +52,9 @@ pub enum PlanError {
     },
     #[error("reading targets")]
     Read(#[source] std::io::Error),
+    /// `-` (standard input) given with other target files.
+    #[error("standard input (`-`) cannot be read together with other target files")]
+    StdinNotAlone,
 }
 
 impl std::str::FromStr for Cidr {

@@ -426,6 +426,7 @@ impl Prober {
             quit: None,
             started_at,
             duration_ms: 0,
+            shard: None,
         };
         let session_deadline = Instant::now() + self.settings.session_timeout;
         let result = {

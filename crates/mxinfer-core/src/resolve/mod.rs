@@ -72,6 +72,7 @@ impl DomainResolver {
             passes: pass,
             resolved_at: String::new(),
             error: mx.error.clone(),
+            shard: None,
         };
         if !rec.cname.is_empty() {
             rec.flags.push(DomainFlag::ApexCname);
