@@ -14,6 +14,7 @@
 use crate::banner::{self, Parsed};
 use crate::{Labeller, NONE, UNSET};
 use mxinfer_record::{HostProbe, UntrustedReason};
+use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
 /// A parsed banner or EHLO reply, interned.
@@ -145,28 +146,33 @@ impl Labeller {
         }
     }
 
-    /// Phase 1: one probe record, with the origin ASes of its address.
+    /// Phase 1: one probe record, with the origin ASes of its address (the same as
+    /// [`Labeller::add_evidence`] of [`AddressEvidence::from_probe`]).
     pub fn add_probe(&mut self, p: &HostProbe, asns: &[u32]) {
-        assert!(!self.finished, "add_probe after finish");
+        self.add_evidence(&AddressEvidence::from_probe(p, asns));
+    }
+
+    /// Phase 1: the evidence of one probe record. Of several for one address, the one
+    /// [`AddressEvidence::wins_over`] the others is kept, whatever their order.
+    pub fn add_evidence(&mut self, e: &AddressEvidence) {
+        assert!(!self.finished, "add_evidence after finish");
         self.counts.probe_records += 1;
-        let chain = p.tls.as_ref().map(|t| (t, t.chain.first()));
-        let has_cert = matches!(chain, Some((_, Some(_))));
-        let live = p.banner.is_some() || p.ehlo.is_some() || has_cert;
-        let digest = evidence_digest(p, asns);
-        if let Some(&i) = self.addr_index.get(&p.ip) {
+        let live = e.is_live();
+        if let Some(&i) = self.addr_index.get(&e.ip) {
             let old = &self.addrs[i as usize];
-            let new_key = (live, p.started_at.as_str(), std::cmp::Reverse(digest));
-            let old_key = (old.live, &*old.started_at, std::cmp::Reverse(old.digest));
-            if new_key <= old_key {
+            if !e
+                .key()
+                .gt(&(old.live, &*old.started_at, std::cmp::Reverse(old.digest)))
+            {
                 return; // the record kept so far wins (module documentation)
             }
         }
-        let banner = match &p.banner {
-            Some(r) => banner::parse_reply(&r.lines, &self.psl, &self.data),
+        let banner = match &e.banner {
+            Some(lines) => banner::parse_reply(lines, &self.psl, &self.data),
             None => Parsed::Nothing,
         };
-        let ehlo = match &p.ehlo {
-            Some(r) => banner::parse_reply(&r.lines, &self.psl, &self.data),
+        let ehlo = match &e.ehlo {
+            Some(lines) => banner::parse_reply(lines, &self.psl, &self.data),
             None => Parsed::Nothing,
         };
         let banner = self.cand(banner);
@@ -174,11 +180,10 @@ impl Labeller {
         let mut trusted = None;
         let mut reason = None;
         let mut names = Vec::new();
-        if let Some((tls, Some(leaf))) = chain {
-            let ok = tls.verdict.as_ref().is_some_and(|v| v.trusted);
-            trusted = Some(ok);
-            reason = tls.verdict.as_ref().and_then(|v| v.reason);
-            if ok {
+        if let Some(leaf) = &e.leaf {
+            trusted = Some(leaf.trusted);
+            reason = leaf.reason;
+            if leaf.trusted {
                 let mut raw: Vec<String> = Vec::new();
                 if let Some(cn) = &leaf.subject_cn
                     && cn.contains('.')
@@ -201,18 +206,18 @@ impl Labeller {
             }
         }
         let ev = AddrEv {
-            ip: p.ip,
+            ip: e.ip,
             live,
             banner,
             ehlo,
             trusted,
             reason,
             names,
-            asns: asns.into(),
+            asns: e.asns.as_slice().into(),
             domains: Vec::new(),
             dmax: 0,
-            started_at: p.started_at.as_str().into(),
-            digest,
+            started_at: e.started_at.as_str().into(),
+            digest: e.digest,
         };
         let sm = Summary {
             live,
@@ -222,17 +227,101 @@ impl Labeller {
             banner_id: NONE,
             max_num_cert: 0,
         };
-        match self.addr_index.get(&p.ip) {
+        match self.addr_index.get(&e.ip) {
             Some(&i) => {
                 self.addrs[i as usize] = ev;
                 self.summ[i as usize] = sm;
             }
             None => {
-                self.addr_index.insert(p.ip, self.addrs.len() as u32);
+                self.addr_index.insert(e.ip, self.addrs.len() as u32);
                 self.addrs.push(ev);
                 self.summ.push(sm);
             }
         }
+    }
+}
+
+/// Phase 1's input as plain data: what the labeller reads of one probe record, with the
+/// origin ASes of its address. Small, serialisable and independent of any labeller, so a
+/// distributed runner can compute it where the probe records are, keep one per address
+/// with [`AddressEvidence::wins_over`] (a reduction by address), and ship the winners to
+/// every worker ([`Labeller::add_evidence`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddressEvidence {
+    pub ip: IpAddr,
+    /// The greeting's lines, when one was received.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub banner: Option<Vec<String>>,
+    /// The EHLO (or HELO) reply's lines, when one was received.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ehlo: Option<Vec<String>>,
+    /// The leaf certificate, when a chain was presented.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leaf: Option<LeafEvidence>,
+    /// Origin ASes of the address.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub asns: Vec<u32>,
+    /// When the probe started (RFC 3339): the later of two records wins.
+    pub started_at: String,
+    /// Digest of the evidence (banner and EHLO lines, leaf names, verdict, ASes): the last
+    /// tie-break between two records of an address.
+    pub digest: u64,
+}
+
+/// The part of a presented chain the method reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeafEvidence {
+    /// The chain's verdict (false without a verdict).
+    pub trusted: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<UntrustedReason>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_cn: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub san_dns: Vec<String>,
+}
+
+impl AddressEvidence {
+    /// The evidence of a probe record whose address has the origin ASes `asns`.
+    pub fn from_probe(p: &HostProbe, asns: &[u32]) -> AddressEvidence {
+        let leaf = p.tls.as_ref().and_then(|t| {
+            t.chain.first().map(|leaf| LeafEvidence {
+                trusted: t.verdict.as_ref().is_some_and(|v| v.trusted),
+                reason: t.verdict.as_ref().and_then(|v| v.reason),
+                subject_cn: leaf.subject_cn.clone(),
+                san_dns: leaf.san_dns.clone(),
+            })
+        });
+        AddressEvidence {
+            ip: p.ip,
+            banner: p.banner.as_ref().map(|r| r.lines.clone()),
+            ehlo: p.ehlo.as_ref().map(|r| r.lines.clone()),
+            leaf,
+            asns: asns.to_vec(),
+            started_at: p.started_at.clone(),
+            digest: evidence_digest(p, asns),
+        }
+    }
+
+    /// Live: a banner, an EHLO reply or a certificate was received.
+    pub fn is_live(&self) -> bool {
+        self.banner.is_some() || self.ehlo.is_some() || self.leaf.is_some()
+    }
+
+    fn key(&self) -> (bool, &str, std::cmp::Reverse<u64>) {
+        (
+            self.is_live(),
+            self.started_at.as_str(),
+            std::cmp::Reverse(self.digest),
+        )
+    }
+
+    /// Whether this record is kept over `other` (of the same address): a live one over one
+    /// that is not, then the later `started_at`, then the smaller digest. Equal on all
+    /// three, the two carry the same evidence. A total order: reducing any set of records
+    /// of an address with it keeps the same one in any order.
+    pub fn wins_over(&self, other: &AddressEvidence) -> bool {
+        self.key() > other.key()
     }
 }
 

@@ -4,26 +4,53 @@
 //! ([`HostProbe`]); the origin ASes come from the caller (the pipeline looks them up in [`pfx2as`]).
 //!
 //! The work is batch-aware, so it runs in phases:
-//! 1. [`Labeller::add_probe`] for every probe record: its evidence is reduced at once to a
-//!    compact form (parsed banner and EHLO candidates, leaf names with their registered
-//!    domains, trust, origin ASes); of several records of one address, one is kept, chosen
-//!    by content (`evidence` module), so the order of the records does not matter.
+//! 1. Per-address evidence: [`Labeller::add_probe`] for every probe record, or
+//!    [`Labeller::add_evidence`] of its plain-data form [`AddressEvidence`]
+//!    ([`AddressEvidence::from_probe`]; `add_probe` is exactly that). Its evidence is reduced
+//!    at once to a compact form (parsed banner and EHLO candidates, leaf names with their
+//!    registered domains, trust, origin ASes); of several records of one address, the one
+//!    that [`AddressEvidence::wins_over`] the others is kept, so the order of the records
+//!    does not matter.
 //! 2. For every domain, the primary set (METHOD.md 2) is chosen and its contributions to the
 //!    batch counts numIP, numMX, numCert (and to the domains a claim lists) are counted:
 //!    - [`Labeller::count_domain_view`] keeps nothing of the domain (memory follows the
 //!      addresses, names and certificates: the CLI reads the resolve records twice);
 //!    - [`Labeller::add_domain`] / [`Labeller::add_domain_view`] also keep its compact form
 //!      (names interned, addresses as indexes) for [`Labeller::label`].
+//!
+//!    [`Labeller::export_counts`] gives the counts so far as plain data ([`BatchCounts`]),
+//!    [`BatchCounts::merge`] adds up counts made apart (associative and commutative), and
+//!    [`Labeller::import_counts`] puts the merged counts of the whole batch in place of a
+//!    labeller's own.
 //! 3. [`Labeller::finish`] joins the names on each kept trusted certificate (union-find over
 //!    registered domains) and names the groups (popularity, then the lexicographically
-//!    smaller registered domain).
+//!    smaller registered domain) from the counts in place.
 //! 4. Each domain's record with all four approaches: [`Labeller::label_view`] (`&self`, so
 //!    many threads at once; the records of phase 2 read again) or [`Labeller::label`].
 //! 5. [`Labeller::claims`]: the suspicious claims, ordered by address.
 //!
 //! Every phase's result is independent of the order of the records (a property test in
-//! `tests.rs` checks it). Not yet exposed: phase 2's contributions and phase 3's inputs as
-//! plain data that several machines could compute apart and merge (issue 14, for Spark).
+//! `tests.rs` checks it).
+//!
+//! **One machine** (the CLI): one labeller; phase 1 over every probe record, phase 2 with
+//! `count_domain_view` over the resolve records, `finish`, then `label_view` over the same
+//! records again on every core, and `claims`.
+//!
+//! **Many machines** (a Spark job; nothing here knows of one). The plain data between the
+//! steps is [`AddressEvidence`] and [`BatchCounts`], both serde-serialisable:
+//! 1. where the probe records are: `AddressEvidence::from_probe` per record (with the
+//!    address's origin ASes); reduce by address with `wins_over`; ship the winners to every
+//!    worker (they grow with addresses, not domains);
+//! 2. per part of the resolve records: a labeller given every winner (`add_evidence`),
+//!    `count_domain_view` over the part, `export_counts`; merge the parts' counts;
+//! 3. per part again: a labeller given every winner, `count_domain_view` over the part (so it
+//!    knows the part's names), `import_counts` of the merged counts, `finish`, `label_view`
+//!    over the part;
+//! 4. `claims` of any one labeller of step 3 (each has every address and the merged counts).
+//!
+//! The labels, claims and certificate groups are then those of one labeller over the whole
+//! batch, for any split into parts and any order (property test
+//! `the_plain_data_phases_give_the_labels_of_one_labeller`).
 //!
 //! Readings of METHOD.md worth knowing: an exchange at the primary preference with no live
 //! address stays in the primary set and is labelled from its MX name (2.3 read literally);
@@ -51,6 +78,7 @@
 //! [`HostProbe`]: mxinfer_record::HostProbe
 
 pub mod banner;
+mod batch;
 mod certgroups;
 mod checks;
 mod claims;
@@ -65,8 +93,10 @@ pub mod psl;
 mod signals;
 mod split;
 
+pub use batch::{BatchCounts, CountsMismatch};
 pub use certgroups::CertGroup;
 pub use error::{DataError, EntryError};
+pub use evidence::{AddressEvidence, LeafEvidence};
 pub use primary::UnseenDomain;
 
 use data::LabelData;

@@ -204,7 +204,7 @@ impl Labeller {
     /// [`CLAIM_DOMAINS_LISTED`] smallest names, whatever the order the domains come in.
     /// `dmax` keeps the position of the largest listed one, so most domains of a busy address
     /// cost one comparison.
-    fn list_domain(&mut self, a: u32, name: &str) {
+    pub(crate) fn list_domain(&mut self, a: u32, name: &str) {
         let ev = &mut self.addrs[a as usize];
         if ev.domains.len() == CLAIM_DOMAINS_LISTED {
             if name >= &*ev.domains[ev.dmax as usize] {

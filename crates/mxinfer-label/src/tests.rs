@@ -1414,8 +1414,106 @@ mod order {
         serialised(&l, labels)
     }
 
+    /// The same, as a distributed runner does it with the plain-data phases: evidence made
+    /// apart per part of the probe records and reduced per address; counts made apart per
+    /// part of the resolve records, exported, serialised and merged; each part labelled by
+    /// its own labeller given the merged counts. Parts and merges in the order of `r`.
+    fn outcome_distributed(
+        probes: &[(HostProbe, Vec<u32>)],
+        domains: &[DomainDns],
+        parts: usize,
+        r: &mut Rng,
+    ) -> (BTreeMap<String, String>, Vec<String>, Vec<CertGroup>) {
+        // A0: per-address evidence, through JSON (what a runner ships), reduced by address.
+        let mut best: BTreeMap<std::net::IpAddr, AddressEvidence> = BTreeMap::new();
+        let mut evs: Vec<AddressEvidence> = probes
+            .iter()
+            .map(|(p, a)| {
+                let e = AddressEvidence::from_probe(p, a);
+                serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap()
+            })
+            .collect();
+        r.shuffle(&mut evs);
+        for e in evs {
+            match best.get(&e.ip) {
+                Some(b) if !e.wins_over(b) => {}
+                _ => {
+                    best.insert(e.ip, e);
+                }
+            }
+        }
+        let mut winners: Vec<AddressEvidence> = best.into_values().collect();
+        let new = |winners: &[AddressEvidence]| {
+            let mut l = Labeller::new(Psl::embedded(false), test_data(), LabelSettings::default());
+            for e in winners {
+                l.add_evidence(e);
+            }
+            l
+        };
+        let chunk = domains.len().div_ceil(parts);
+        let split: Vec<&[DomainDns]> = domains.chunks(chunk).collect();
+        // A1: each part's contributions, as plain data; A2: merged in any order.
+        let mut counted: Vec<BatchCounts> = split
+            .iter()
+            .map(|part| {
+                r.shuffle(&mut winners);
+                let mut l = new(&winners);
+                for d in *part {
+                    l.count_domain_view(DomainDnsView::from(d));
+                }
+                let c = l.export_counts();
+                serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap()
+            })
+            .collect();
+        r.shuffle(&mut counted);
+        let mut merged = BatchCounts::default();
+        for c in &counted {
+            merged.merge(c);
+        }
+        // A3 and A4: each part labelled with the merged counts.
+        let mut labels = BTreeMap::new();
+        let mut claims = Vec::new();
+        let mut groups = Vec::new();
+        for (i, part) in split.iter().enumerate() {
+            let mut l = new(&winners);
+            for d in *part {
+                l.count_domain_view(DomainDnsView::from(d));
+            }
+            l.import_counts(&merged).unwrap();
+            l.finish();
+            assert_eq!(l.counts().domains, domains.len() as u64);
+            for d in *part {
+                let rec = l.label_view(DomainDnsView::from(d)).unwrap();
+                labels.insert(rec.domain.clone(), serde_json::to_string(&rec).unwrap());
+            }
+            if i == 0 {
+                // A5: the claims of any one labeller with the merged counts.
+                claims = serialised(&l, std::iter::empty()).1;
+                groups = l.joined_groups();
+            }
+        }
+        (labels, claims, groups)
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn the_plain_data_phases_give_the_labels_of_one_labeller(seed: u64, shuffle: u64, parts in 1usize..6) {
+            let (probes, domains) = batch(seed);
+            let want = outcome(&probes, &domains);
+            let want_groups = {
+                let mut b = Batch::new();
+                b.probes = probes.clone();
+                b.domains = domains.clone();
+                b.labeller().joined_groups()
+            };
+            let mut r = Rng(shuffle | 1);
+            let (labels, claims, groups) = outcome_distributed(&probes, &domains, parts, &mut r);
+            prop_assert_eq!(&labels, &want.0);
+            prop_assert_eq!(&claims, &want.1);
+            prop_assert_eq!(&groups, &want_groups);
+        }
+
         #[test]
         fn labels_and_claims_do_not_depend_on_record_order(seed: u64, shuffle: u64) {
             let (probes, domains) = batch(seed);
@@ -1441,6 +1539,44 @@ mod order {
             d3.reverse();
             prop_assert_eq!(&outcome(&p3, &d3), &want);
         }
+    }
+
+    /// Counts merge the same in any grouping, and counts of an address without evidence
+    /// are refused.
+    #[test]
+    fn counts_merge_associatively_and_must_fit_the_evidence() {
+        let (probes, domains) = batch(7);
+        let part = |ds: &[DomainDns]| {
+            let mut l = Labeller::new(Psl::embedded(false), test_data(), LabelSettings::default());
+            for (p, a) in &probes {
+                l.add_probe(p, a);
+            }
+            for d in ds {
+                l.count_domain_view(DomainDnsView::from(d));
+            }
+            l.export_counts()
+        };
+        let (a, b, c) = (
+            part(&domains[..40]),
+            part(&domains[40..90]),
+            part(&domains[90..]),
+        );
+        let mut left = a.clone();
+        left.merge(&b);
+        left.merge(&c);
+        let mut right = b.clone();
+        right.merge(&c);
+        let mut right2 = c.clone();
+        right2.merge(&a);
+        right2.merge(&b);
+        right.merge(&a);
+        assert_eq!(left, right);
+        assert_eq!(left, right2);
+        assert_eq!(left, part(&domains), "the parts merge into the whole");
+        assert!(left.num_ip.values().all(|&n| n > 0) && !left.num_mx.is_empty());
+        let mut l = Labeller::new(Psl::embedded(false), test_data(), LabelSettings::default());
+        let e = l.import_counts(&left).unwrap_err();
+        assert!(left.num_ip.contains_key(&e.ip));
     }
 
     /// A record the counting pass did not see is refused, not labelled from half the counts.
