@@ -140,6 +140,7 @@ pub fn label_settings(opts: &LabelOpts) -> anyhow::Result<mxinfer_label::LabelSe
     Ok(mxinfer_label::LabelSettings {
         threshold: opts.threshold,
         approach: approach(opts.approach),
+        compact: opts.compact,
     })
 }
 

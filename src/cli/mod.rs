@@ -226,9 +226,15 @@ pub struct LabelOpts {
     /// Companies table (TOML, the layout of data/companies.toml; default: embedded).
     #[arg(long, value_name = "FILE")]
     pub companies: Option<PathBuf>,
-    /// Which approach gives the domain's label (all four are always in the record).
+    /// Which approach gives the domain's label (all four are in the record, unless
+    /// --compact).
     #[arg(long, value_enum, default_value = "priority")]
     pub approach: ApproachArg,
+    /// Compact label records: keep the chosen approach and MX-only (what eval falls back to
+    /// for a flagged claim), leave out the other two (about half the bytes; `report`,
+    /// `export` and `diff` read the chosen approach, `eval` evaluates the two kept).
+    #[arg(long)]
+    pub compact: bool,
     /// Score below which the misidentification checks run.
     #[arg(long, default_value_t = mxinfer_label::DEFAULT_THRESHOLD)]
     pub threshold: u64,

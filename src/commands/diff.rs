@@ -19,7 +19,7 @@ pub fn diff(a: &DiffArgs) -> anyhow::Result<Exit> {
         approach: a.approach.map(settings::approach),
         credit_no_smtp: a.credit_no_smtp,
     };
-    let d = mxinfer_core::diff::diff(&old, &new, &o);
+    let d = mxinfer_core::diff::diff(&old, &new, &o)?;
     let text = match a.format {
         DiffFormat::Text => render(&d, false, a.top, a.max_list),
         DiffFormat::Md => render(&d, true, a.top, a.max_list),

@@ -19,7 +19,15 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<Exit> {
         credit_no_smtp: args.credit_no_smtp,
         approach: args.approach.map(settings::approach),
     });
-    let bad = read_records::<DomainLabel>(&args.labels, |l| t.add(&l))?;
+    let mut missing = None;
+    let bad = read_records::<DomainLabel>(&args.labels, |l| {
+        if missing.is_none() {
+            missing = t.add(&l).err();
+        }
+    })?;
+    if let Some(e) = missing {
+        anyhow::bail!("{}: {e}", args.labels.display());
+    }
     let r = t.finish();
     let text = match args.format {
         ReportFormat::Table => render::report_text(&r),

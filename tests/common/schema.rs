@@ -505,6 +505,8 @@ pub struct Evaluation {
     pub duplicate_labels: Vec<String>,
     pub duplicate_truth: Vec<String>,
     pub approaches: Vec<EvalAccuracy>,
+    #[serde(default)]
+    pub approaches_not_in_labels: Vec<String>,
     pub classes: Vec<EvalClass>,
     pub confusion: Vec<EvalConfusion>,
     pub misses_total: BTreeMap<String, u64>,

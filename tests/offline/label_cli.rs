@@ -587,3 +587,183 @@ fn bad_lines_of_several_files_are_reported_per_file() {
     );
     assert_eq!(read_jsonl(&out).len(), lines.len());
 }
+
+/// Issue 14: `--compact` records are the full records with two approaches left out (the
+/// chosen one and MX-only kept), smaller; `report`, `export` and `diff` read them as they
+/// read the full ones, `eval` evaluates the approaches they carry with the full records'
+/// figures, and asking for an approach they do not carry is a clear error.
+#[test]
+fn compact_records_keep_the_chosen_approach_and_the_readers_accept_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path().join("world");
+    let o = mxinfer(
+        &[
+            "demo",
+            "--domains",
+            "400",
+            "--seed",
+            "9",
+            "--out",
+            w.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let p = |f: &str| w.join(f).to_str().unwrap().to_string();
+    let label = |out: &str, extra: &[&str]| {
+        let out = tmp.path().join(out);
+        let mut args: Vec<String> = [
+            "label",
+            "--dns",
+            &p("dns.jsonl"),
+            "--probes",
+            &p("probes.jsonl"),
+            "--pfx2as",
+            &p("pfx2as.txt"),
+            "--psl",
+            &p("psl.dat"),
+            "--out",
+            out.to_str().unwrap(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = mxinfer(&a, None);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        out
+    };
+    let full = label("full.jsonl", &[]);
+    let compact = label("compact.jsonl", &["--compact"]);
+    let (ft, ct) = (
+        std::fs::read_to_string(&full).unwrap(),
+        std::fs::read_to_string(&compact).unwrap(),
+    );
+    assert_eq!(ft.lines().count(), ct.lines().count());
+    for (f, c) in ft.lines().zip(ct.lines()) {
+        let mut f: serde_json::Value = serde_json::from_str(f).unwrap();
+        let c: serde_json::Value = serde_json::from_str(c).unwrap();
+        let keys: Vec<&String> = c["approaches"].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["mx_only", "priority"]); // (a map sorts its keys)
+        let ap = f["approaches"].as_object_mut().unwrap();
+        ap.remove("certificate");
+        ap.remove("banner");
+        assert_eq!(
+            f, c,
+            "the compact record is the full one without two approaches"
+        );
+    }
+    assert!(
+        (ct.len() as f64) < 0.8 * ft.len() as f64,
+        "compact {} bytes, full {}",
+        ct.len(),
+        ft.len()
+    );
+    let meta: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("compact.jsonl.meta.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(meta["stage"]["compact"], true);
+
+    // The same report, export and diff.
+    let run = |args: &[&str]| -> String {
+        let o = mxinfer(args, None);
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let (fs, cs) = (full.to_str().unwrap(), compact.to_str().unwrap());
+    for fmt in ["json", "table"] {
+        assert_eq!(
+            run(&["report", fs, "--format", fmt]),
+            run(&["report", cs, "--format", fmt])
+        );
+    }
+    let (ef, ec) = (tmp.path().join("ef"), tmp.path().join("ec"));
+    run(&[
+        "export",
+        "labels",
+        fs,
+        "--to",
+        "csv",
+        "--snapshot",
+        "2026-12-01",
+        "--out-dir",
+        ef.to_str().unwrap(),
+    ]);
+    run(&[
+        "export",
+        "labels",
+        cs,
+        "--to",
+        "csv",
+        "--snapshot",
+        "2026-12-01",
+        "--out-dir",
+        ec.to_str().unwrap(),
+    ]);
+    let csv = |d: &Path| {
+        let f = walk(d)
+            .into_iter()
+            .find(|f| f.extension().is_some_and(|e| e == "csv"))
+            .unwrap();
+        std::fs::read_to_string(f).unwrap()
+    };
+    assert_eq!(csv(&ef), csv(&ec));
+    let d = run(&["diff", fs, cs, "--format", "json"]);
+    let d: serde_json::Value = serde_json::from_str(&d).unwrap();
+    assert_eq!(d["unchanged"], d["common"]);
+
+    // eval: the two approaches carried, with the full records' figures.
+    let ev = |l: &str| -> serde_json::Value {
+        serde_json::from_str(&run(&[
+            "eval",
+            l,
+            "--truth",
+            &p("truth.jsonl"),
+            "--format",
+            "json",
+        ]))
+        .unwrap()
+    };
+    let (evf, evc) = (ev(fs), ev(cs));
+    let approaches = |e: &serde_json::Value| -> Vec<serde_json::Value> {
+        e["approaches"].as_array().unwrap().clone()
+    };
+    assert_eq!(approaches(&evf).len(), 4);
+    let kept: Vec<serde_json::Value> = approaches(&evf)
+        .into_iter()
+        .filter(|a| a["approach"] == "priority" || a["approach"] == "mx-only")
+        .collect();
+    assert_eq!(approaches(&evc), kept);
+    assert_eq!(
+        evc["approaches_not_in_labels"],
+        serde_json::json!(["certificate", "banner"])
+    );
+
+    // Another approach than the one carried: an error naming it.
+    let o = mxinfer(&["report", cs, "--approach", "banner"], None);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("does not carry the banner approach") && err.contains("--compact"),
+        "{err}"
+    );
+}
+
+fn walk(d: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(d).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

@@ -165,7 +165,8 @@ fn report_formats_and_files() {
     // The helper the future `mxinfer run` calls.
     let mut t =
         mxinfer_core::report::ShareTally::new(mxinfer_core::report::ReportOptions::default());
-    let bad = mxinfer_core::jsonl::read::<mxinfer_record::DomainLabel>(&l, |r| t.add(&r)).unwrap();
+    let bad = mxinfer_core::jsonl::read::<mxinfer_record::DomainLabel>(&l, |r| t.add(&r).unwrap())
+        .unwrap();
     assert_eq!(bad, 0);
     let out = dir.path().join("out");
     mxinfer_core::report::files::write_report_dir(&out, &t.finish()).unwrap();

@@ -47,8 +47,11 @@ impl Default for DiffOptions {
 pub type Dist = Vec<(String, f64)>;
 
 /// The keys and weights of one label (see the module docs).
-pub fn distribution(l: &DomainLabel, o: &DiffOptions) -> Dist {
-    let res = l.approaches.get(o.approach.unwrap_or(l.approach));
+pub fn distribution(
+    l: &DomainLabel,
+    o: &DiffOptions,
+) -> Result<Dist, mxinfer_record::MissingApproach> {
+    let res = l.result(o.approach.unwrap_or(l.approach))?;
     let credited = !res.providers.is_empty()
         && (res.status != LabelStatus::NoSmtpEvidence || o.credit_no_smtp);
     let mut m: BTreeMap<String, f64> = BTreeMap::new();
@@ -68,7 +71,7 @@ pub fn distribution(l: &DomainLabel, o: &DiffOptions) -> Dist {
     if m.is_empty() {
         m.insert(format!("({})", res.status.as_str()), 1.0);
     }
-    m.into_iter().collect()
+    Ok(m.into_iter().collect())
 }
 
 /// One cell of the from-to matrix.
@@ -164,21 +167,29 @@ pub fn flows(old: &Dist, new: &Dist) -> Vec<Flow> {
 
 /// Compares two snapshots (labels in any order; a domain repeated within one snapshot
 /// counts once, its first record).
-pub fn diff(old: &[DomainLabel], new: &[DomainLabel], o: &DiffOptions) -> Diff {
-    let dist_map = |ls: &[DomainLabel]| -> (Vec<String>, HashMap<String, Dist>) {
+///
+/// A label without the approach compared (a compact record: see
+/// [`mxinfer_record::DomainLabel::compact`]) is an error.
+pub fn diff(
+    old: &[DomainLabel],
+    new: &[DomainLabel],
+    o: &DiffOptions,
+) -> Result<Diff, mxinfer_record::MissingApproach> {
+    type Dists = (Vec<String>, HashMap<String, Dist>);
+    let dist_map = |ls: &[DomainLabel]| -> Result<Dists, mxinfer_record::MissingApproach> {
         let mut order = Vec::new();
         let mut m = HashMap::new();
         for l in ls {
             let key = l.domain.trim_end_matches('.').to_ascii_lowercase();
             if let std::collections::hash_map::Entry::Vacant(v) = m.entry(key.clone()) {
                 order.push(key);
-                v.insert(distribution(l, o));
+                v.insert(distribution(l, o)?);
             }
         }
-        (order, m)
+        Ok((order, m))
     };
-    let (old_order, om) = dist_map(old);
-    let (new_order, nm) = dist_map(new);
+    let (old_order, om) = dist_map(old)?;
+    let (new_order, nm) = dist_map(new)?;
     let totals = |m: &HashMap<String, Dist>| {
         let mut t: BTreeMap<String, f64> = BTreeMap::new();
         for d in m.values() {
@@ -236,7 +247,7 @@ pub fn diff(old: &[DomainLabel], new: &[DomainLabel], o: &DiffOptions) -> Diff {
             .then_with(|| a.to.cmp(&b.to))
     });
     migrations.sort_by(|a, b| a.domain.cmp(&b.domain));
-    Diff {
+    Ok(Diff {
         by: o.by,
         old_domains: om.len() as u64,
         new_domains: nm.len() as u64,
@@ -248,7 +259,7 @@ pub fn diff(old: &[DomainLabel], new: &[DomainLabel], o: &DiffOptions) -> Diff {
         appeared,
         disappeared,
         migrations,
-    }
+    })
 }
 
 fn fmt_w(w: f64) -> String {

@@ -99,6 +99,9 @@ pub enum Error {
     Run(#[from] crate::pipeline::run::RunError),
     #[error(transparent)]
     Shards(#[from] crate::pipeline::shards::ShardError),
+    /// A label record without the approach a reader asked for (a compact record).
+    #[error(transparent)]
+    Approach(#[from] mxinfer_record::MissingApproach),
 }
 
 impl Error {

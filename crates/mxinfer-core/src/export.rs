@@ -56,8 +56,10 @@ fn kebab<T: serde::Serialize>(v: &T) -> String {
 }
 
 impl LabelRow {
-    pub fn from_label(l: &DomainLabel) -> LabelRow {
-        let res = l.approaches.get(l.approach);
+    /// The row of a label record: its chosen approach's result (a record without it is
+    /// [`mxinfer_record::MissingApproach`]).
+    pub fn from_label(l: &DomainLabel) -> Result<LabelRow, mxinfer_record::MissingApproach> {
+        let res = l.result(l.approach)?;
         let top = l
             .providers
             .iter()
@@ -69,7 +71,7 @@ impl LabelRow {
             .collect();
         sources.sort();
         sources.dedup();
-        LabelRow {
+        Ok(LabelRow {
             domain: l.domain.clone(),
             rank: l.input.rank,
             input_line: l.input.line,
@@ -97,7 +99,7 @@ impl LabelRow {
                     self_hosted: p.self_hosted,
                 })
                 .collect(),
-        }
+        })
     }
 }
 
@@ -315,6 +317,9 @@ pub enum ExportError {
     /// No snapshot date given, and the records carry none (labels never do).
     #[error("no snapshot date: the records carry no time; give the snapshot's date")]
     NoSnapshot,
+    /// A label record without the result of its own chosen approach.
+    #[error(transparent)]
+    Approach(mxinfer_record::MissingApproach),
     /// Parquet asked of a build without the `parquet` feature.
     #[error(
         "Parquet output needs the `parquet` feature (cargo build --release --features parquet); \
@@ -422,8 +427,16 @@ pub fn export(a: &ExportSettings) -> Result<ExportOutcome, ExportError> {
     let (bad, n, path) = match a.table {
         Table::Labels => {
             let mut rows = Vec::new();
-            let bad =
-                read_records::<DomainLabel>(&a.file, |l| rows.push(LabelRow::from_label(&l)))?;
+            let mut missing = None;
+            let bad = read_records::<DomainLabel>(&a.file, |l| match LabelRow::from_label(&l) {
+                Ok(r) => rows.push(r),
+                Err(e) => {
+                    missing.get_or_insert(e);
+                }
+            })?;
+            if let Some(e) = missing {
+                return Err(ExportError::Approach(e));
+            }
             let snap = need(None)?;
             let path = partition_path(&a.out_dir, &snap, ext);
             write_rows(&path, &rows, a.format)?;

@@ -57,14 +57,22 @@ pub fn write_label(out: &mut Vec<u8>, r: &DomainLabel) {
     if r.self_hosted {
         out.extend_from_slice(b",\"self_hosted\":true");
     }
-    out.extend_from_slice(b",\"approaches\":{\"priority\":");
-    approach(out, &r.approaches.priority);
-    out.extend_from_slice(b",\"mx_only\":");
-    approach(out, &r.approaches.mx_only);
-    out.extend_from_slice(b",\"certificate\":");
-    approach(out, &r.approaches.certificate);
-    out.extend_from_slice(b",\"banner\":");
-    approach(out, &r.approaches.banner);
+    out.extend_from_slice(b",\"approaches\":{");
+    let mut first = true;
+    for (key, res) in [
+        ("priority", &r.approaches.priority),
+        ("mx_only", &r.approaches.mx_only),
+        ("certificate", &r.approaches.certificate),
+        ("banner", &r.approaches.banner),
+    ] {
+        let Some(res) = res else { continue };
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        let _ = write!(out, "\"{key}\":");
+        approach(out, res);
+    }
     out.extend_from_slice(b"}}");
 }
 

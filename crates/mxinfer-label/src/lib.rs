@@ -122,6 +122,9 @@ const DISAGREE: u32 = u32::MAX - 1;
 pub struct LabelSettings {
     pub threshold: u64,
     pub approach: Approach,
+    /// Compact records: only the chosen approach and MX-only are computed and kept
+    /// ([`mxinfer_record::DomainLabel::compact`]).
+    pub compact: bool,
 }
 
 impl Default for LabelSettings {
@@ -129,6 +132,7 @@ impl Default for LabelSettings {
         LabelSettings {
             threshold: DEFAULT_THRESHOLD,
             approach: Approach::Priority,
+            compact: false,
         }
     }
 }

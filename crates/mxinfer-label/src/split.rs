@@ -6,8 +6,8 @@ use crate::Labeller;
 use crate::primary::{DomainWork, UnseenDomain, Work};
 use crate::signals::{Evals, Signals};
 use mxinfer_record::{
-    ApproachResult, Approaches, DomainDnsView, DomainLabel, ExchangerResult, LabelSource,
-    LabelStatus, PrimaryExchanger, ProviderShare,
+    Approach, ApproachResult, Approaches, COMPACT_KEEPS, DomainDnsView, DomainLabel,
+    ExchangerResult, LabelSource, LabelStatus, PrimaryExchanger, ProviderShare,
 };
 
 impl Labeller {
@@ -111,13 +111,35 @@ impl Labeller {
                 .collect(),
             Work::Final(_) => Vec::new(),
         };
-        let approaches = Approaches {
-            priority: self.approach_result(w, &sigs, &[Certificate, Banner, Mx]),
-            mx_only: self.approach_result(w, &sigs, &[Mx]),
-            certificate: self.approach_result(w, &sigs, &[Certificate, Mx]),
-            banner: self.approach_result(w, &sigs, &[Banner, Mx]),
+        // Every approach, or (compact) only the chosen one and MX-only.
+        let order = |a: Approach| -> &[LabelSource] {
+            match a {
+                Approach::Priority => &[Certificate, Banner, Mx],
+                Approach::MxOnly => &[Mx],
+                Approach::Certificate => &[Certificate, Mx],
+                Approach::Banner => &[Banner, Mx],
+            }
         };
-        let chosen = approaches.get(self.settings.approach);
+        let chosen = self.approach_result(w, &sigs, order(self.settings.approach));
+        let others = |a: Approach| {
+            (a != self.settings.approach && (!self.settings.compact || a == COMPACT_KEEPS))
+                .then(|| self.approach_result(w, &sigs, order(a)))
+        };
+        let mut approaches = Approaches {
+            priority: others(Approach::Priority),
+            mx_only: others(Approach::MxOnly),
+            certificate: others(Approach::Certificate),
+            banner: others(Approach::Banner),
+        };
+        let (status, providers, self_hosted) =
+            (chosen.status, chosen.providers.clone(), chosen.self_hosted);
+        let slot = match self.settings.approach {
+            Approach::Priority => &mut approaches.priority,
+            Approach::MxOnly => &mut approaches.mx_only,
+            Approach::Certificate => &mut approaches.certificate,
+            Approach::Banner => &mut approaches.banner,
+        };
+        *slot = Some(chosen);
         let (primary_preference, dead, exchangers) = match &w.work {
             Work::Final(_) => (None, Vec::new(), Vec::new()),
             Work::Evidence {
@@ -141,15 +163,15 @@ impl Labeller {
         DomainLabel {
             domain: w.domain.to_string(),
             input: w.input.clone(),
-            status: chosen.status,
+            status,
             approach: self.settings.approach,
             dns_status: w.dns_status,
             registered_domain: w.reg_off.map(|o| w.domain[o as usize..].to_string()),
             primary_preference,
             dead_preferences: dead,
             exchangers,
-            providers: chosen.providers.clone(),
-            self_hosted: chosen.self_hosted,
+            providers,
+            self_hosted,
             approaches,
         }
     }

@@ -161,6 +161,7 @@ impl Batch {
             LabelSettings {
                 threshold: self.threshold,
                 approach: Approach::Priority,
+                compact: false,
             },
         );
         for (p, a) in &self.probes {
@@ -180,7 +181,7 @@ impl Batch {
 
 /// The priority approach's first exchanger of a label.
 fn ex(l: &DomainLabel) -> &ExchangerResult {
-    &l.approaches.priority.exchangers[0]
+    &l.approaches.priority.as_ref().unwrap().exchangers[0]
 }
 
 fn id(l: &DomainLabel) -> Option<&str> {
@@ -255,7 +256,7 @@ fn a_dead_exchanger_at_the_primary_preference_stays_in_the_set() {
     let l = &out[0];
     assert_eq!(l.exchangers.len(), 2);
     assert!(l.exchangers[1].live.is_empty());
-    let r = &l.approaches.priority.exchangers[1];
+    let r = &l.approaches.priority.as_ref().unwrap().exchangers[1];
     assert_eq!(r.source, Some(LabelSource::Mx));
     assert_eq!(l.providers.len(), 2);
     assert!((l.providers[0].weight - 0.5).abs() < 1e-12);
@@ -364,8 +365,12 @@ fn statuses_of_domains_without_exchangers() {
             Approach::Certificate,
             Approach::Banner,
         ] {
-            assert_eq!(out[0].approaches.get(a).status, want, "{dns_st} {a:?}");
-            assert!(out[0].approaches.get(a).providers.is_empty());
+            assert_eq!(
+                out[0].approaches.get(a).unwrap().status,
+                want,
+                "{dns_st} {a:?}"
+            );
+            assert!(out[0].approaches.get(a).unwrap().providers.is_empty());
         }
     }
 }
@@ -685,7 +690,10 @@ fn scores_num_ip_num_mx_num_cert() {
     // Certificate: numIP of 192.0.2.2 is 1, numCert of example.com is 4.
     assert_eq!(ex(&out[3]).score, Some(4));
     // MX: always 1.
-    assert_eq!(out[0].approaches.mx_only.exchangers[0].score, Some(1));
+    assert_eq!(
+        out[0].approaches.mx_only.as_ref().unwrap().exchangers[0].score,
+        Some(1)
+    );
 }
 
 #[test]
@@ -918,7 +926,7 @@ fn exchangers_without_id_are_left_out_and_the_rest_renormalised() {
             ],
         ))
         .run();
-    let a = &out[0].approaches.priority;
+    let a = out[0].approaches.priority.as_ref().unwrap();
     assert!(a.renormalised);
     assert_eq!(a.exchangers[1].weight, 0.0);
     assert_eq!(a.providers.len(), 1);
@@ -965,13 +973,13 @@ fn four_approaches_on_one_domain() {
         .d(dns("a.example", &[("mx.example.net", 1, &["192.0.2.1"])]))
         .run();
     let a = &out[0].approaches;
-    let first = |r: &ApproachResult| r.providers[0].id.clone();
+    let first = |r: &Option<ApproachResult>| r.as_ref().unwrap().providers[0].id.clone();
     assert_eq!(first(&a.priority), "outlook.com");
     assert_eq!(first(&a.certificate), "outlook.com");
     assert_eq!(first(&a.banner), "google.com");
     assert_eq!(first(&a.mx_only), "example.net");
     assert_eq!(out[0].approach, Approach::Priority);
-    assert_eq!(out[0].providers, a.priority.providers);
+    assert_eq!(out[0].providers, a.priority.as_ref().unwrap().providers);
 }
 
 // ---- Suspicious claims ----
@@ -1113,7 +1121,7 @@ mod props {
                     serde_json::to_string(&l).unwrap()
                 );
                 for a in [Approach::Priority, Approach::MxOnly, Approach::Certificate, Approach::Banner] {
-                    let r = l.approaches.get(a);
+                    let r = l.approaches.get(a).unwrap();
                     let sum: f64 = r.providers.iter().map(|p| p.weight).sum();
                     let ex_sum: f64 = r.exchangers.iter().map(|e| e.weight).sum();
                     match r.status {
@@ -1194,8 +1202,8 @@ fn fast_writer_matches_serde_on_odd_strings_and_every_optional_field() {
         .extra
         .insert("note".into(), "quote \" back\\ tab\t ünï".into());
     l.domain = "we\"ird\u{1}.example".into();
-    l.approaches.banner.exchangers[0].company = Some("Co \"Q\"".into());
-    l.approaches.priority.self_hosted = true;
+    l.approaches.banner.as_mut().unwrap().exchangers[0].company = Some("Co \"Q\"".into());
+    l.approaches.priority.as_mut().unwrap().self_hosted = true;
     l.exchangers[0].implicit = true;
     let mut fast = Vec::new();
     json::write_label(&mut fast, &l);
@@ -1204,7 +1212,70 @@ fn fast_writer_matches_serde_on_odd_strings_and_every_optional_field() {
         serde_json::to_string(&l).unwrap()
     );
     assert!(!l.dead_preferences.is_empty());
-    assert!(l.approaches.priority.renormalised);
+    assert!(l.approaches.priority.as_ref().unwrap().renormalised);
+    // The compact form too (two approaches left out).
+    l.compact();
+    assert!(l.approaches.certificate.is_none() && l.approaches.banner.is_none());
+    let mut fast = Vec::new();
+    json::write_label(&mut fast, &l);
+    assert_eq!(
+        String::from_utf8(fast).unwrap(),
+        serde_json::to_string(&l).unwrap()
+    );
+}
+
+/// A compact labeller computes the chosen approach and MX-only, the same as a full one.
+fn order_batch(seed: u64) -> (Vec<(HostProbe, Vec<u32>)>, Vec<DomainDns>) {
+    order::batch(seed)
+}
+
+#[test]
+fn compact_records_are_full_records_with_two_approaches_left_out() {
+    let (probes, domains) = order_batch(3);
+    for approach in [Approach::Priority, Approach::Banner, Approach::MxOnly] {
+        let run = |compact: bool| {
+            let mut l = Labeller::new(
+                Psl::embedded(false),
+                test_data(),
+                LabelSettings {
+                    approach,
+                    compact,
+                    ..LabelSettings::default()
+                },
+            );
+            for (p, a) in &probes {
+                l.add_probe(p, a);
+            }
+            for d in &domains {
+                l.add_domain(d);
+            }
+            l.finish();
+            (0..l.len()).map(|i| l.label(i)).collect::<Vec<_>>()
+        };
+        let (full, compact) = (run(false), run(true));
+        for (mut f, c) in full.into_iter().zip(compact) {
+            assert!(f.approaches.is_full());
+            assert!(c.result(approach).is_ok() && c.result(Approach::MxOnly).is_ok());
+            let dropped = [Approach::Priority, Approach::Certificate, Approach::Banner]
+                .into_iter()
+                .filter(|a| *a != approach)
+                .count();
+            let kept = [
+                Approach::Priority,
+                Approach::MxOnly,
+                Approach::Certificate,
+                Approach::Banner,
+            ]
+            .into_iter()
+            .filter(|a| c.approaches.get(*a).is_some())
+            .count();
+            assert_eq!(kept, 4 - dropped);
+            let e = c.result(Approach::Certificate).unwrap_err();
+            assert!(e.to_string().contains("compact"), "{e}");
+            f.compact();
+            assert_eq!(f, c);
+        }
+    }
 }
 
 #[test]
@@ -1239,10 +1310,10 @@ fn fast_writer_floats_match_serde() {
                     self_hosted: false,
                 };
                 Approaches {
-                    priority: a.clone(),
-                    mx_only: a.clone(),
-                    certificate: a.clone(),
-                    banner: a,
+                    priority: Some(a.clone()),
+                    mx_only: Some(a.clone()),
+                    certificate: Some(a.clone()),
+                    banner: Some(a),
                 }
             },
         };
@@ -1321,7 +1392,7 @@ mod order {
     ];
 
     /// Probe records (several per address) and resolve records of a random batch.
-    fn batch(seed: u64) -> (Vec<(HostProbe, Vec<u32>)>, Vec<DomainDns>) {
+    pub(super) fn batch(seed: u64) -> (Vec<(HostProbe, Vec<u32>)>, Vec<DomainDns>) {
         let mut r = Rng(seed | 1);
         let ips: Vec<String> = (1..=24).map(|i| format!("192.0.2.{i}")).collect();
         let mut probes = Vec::new();

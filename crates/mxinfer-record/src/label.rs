@@ -276,22 +276,97 @@ pub struct ApproachResult {
     pub self_hosted: bool,
 }
 
-/// The results of all four approaches.
+/// The results of the four approaches: all four in a full record; in a compact one
+/// (`mxinfer label --compact`), the chosen approach and MX-only (what eval falls back to
+/// for a flagged claim), the others left out.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Approaches {
-    pub priority: ApproachResult,
-    pub mx_only: ApproachResult,
-    pub certificate: ApproachResult,
-    pub banner: ApproachResult,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<ApproachResult>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mx_only: Option<ApproachResult>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<ApproachResult>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub banner: Option<ApproachResult>,
 }
 
 impl Approaches {
-    pub fn get(&self, a: Approach) -> &ApproachResult {
+    /// The result of approach `a`, when the record carries it.
+    pub fn get(&self, a: Approach) -> Option<&ApproachResult> {
         match a {
-            Approach::Priority => &self.priority,
-            Approach::MxOnly => &self.mx_only,
-            Approach::Certificate => &self.certificate,
-            Approach::Banner => &self.banner,
+            Approach::Priority => self.priority.as_ref(),
+            Approach::MxOnly => self.mx_only.as_ref(),
+            Approach::Certificate => self.certificate.as_ref(),
+            Approach::Banner => self.banner.as_ref(),
+        }
+    }
+
+    fn slot(&mut self, a: Approach) -> &mut Option<ApproachResult> {
+        match a {
+            Approach::Priority => &mut self.priority,
+            Approach::MxOnly => &mut self.mx_only,
+            Approach::Certificate => &mut self.certificate,
+            Approach::Banner => &mut self.banner,
+        }
+    }
+
+    /// Whether every approach is there (a full record).
+    pub fn is_full(&self) -> bool {
+        self.priority.is_some()
+            && self.mx_only.is_some()
+            && self.certificate.is_some()
+            && self.banner.is_some()
+    }
+}
+
+/// The approaches a compact record keeps besides its chosen one.
+pub const COMPACT_KEEPS: Approach = Approach::MxOnly;
+
+/// A label record asked for an approach it does not carry (a compact record).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingApproach {
+    pub domain: String,
+    pub approach: Approach,
+    /// The record's chosen approach (always carried).
+    pub chosen: Approach,
+}
+
+impl std::fmt::Display for MissingApproach {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the label of {} does not carry the {} approach (a compact record keeps its chosen approach, {}, and mx-only): use that approach, or label without --compact",
+            self.domain,
+            self.approach.as_str(),
+            self.chosen.as_str()
+        )
+    }
+}
+
+impl std::error::Error for MissingApproach {}
+
+impl DomainLabel {
+    /// The result of approach `a`.
+    pub fn result(&self, a: Approach) -> Result<&ApproachResult, MissingApproach> {
+        self.approaches.get(a).ok_or_else(|| MissingApproach {
+            domain: self.domain.clone(),
+            approach: a,
+            chosen: self.approach,
+        })
+    }
+
+    /// The compact form: the chosen approach and MX-only kept, the other two dropped.
+    pub fn compact(&mut self) {
+        for a in [
+            Approach::Priority,
+            Approach::MxOnly,
+            Approach::Certificate,
+            Approach::Banner,
+        ] {
+            if a != self.approach && a != COMPACT_KEEPS {
+                *self.approaches.slot(a) = None;
+            }
         }
     }
 }

@@ -194,6 +194,9 @@ pub struct LabelStage {
     pub claim_count: u64,
     /// The claims file, when written.
     pub claims: Option<String>,
+    /// Compact records (`--compact`): the chosen approach and MX-only only.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub compact: bool,
     pub companies: String,
     pub company_count: usize,
     pub counts: LabelCounts,

@@ -514,6 +514,7 @@ pub fn run_label(
         certificate_groups_joined: lab.joined_groups(),
         claim_count: n_claims,
         claims: run.claims.as_ref().map(|p| p.display().to_string()),
+        compact: run.sources.settings.compact,
         companies: shown(&run.sources.companies),
         company_count: companies,
         counts: lab.counts().clone(),

@@ -429,8 +429,11 @@ pub async fn run(
         }
         None => None,
     };
+    let mut missing = None;
     let bad = jsonl::read::<mxinfer_record::DomainLabel>(&labels_path, |l| {
-        tally.add(&l);
+        if let Err(e) = tally.add(&l) {
+            missing.get_or_insert(e);
+        }
         if let Some(e) = &mut eval {
             e.add(&l);
         }
@@ -442,6 +445,9 @@ pub async fn run(
             what: "label",
             hint: "",
         });
+    }
+    if let Some(e) = missing {
+        return Err(e.into());
     }
     let report = tally.finish();
     write_report_dir(&dir, &report)?;

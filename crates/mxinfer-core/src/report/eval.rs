@@ -14,7 +14,9 @@
 //! - IDs joined on one certificate (the label metadata's `certificate_groups_joined`, e.g.
 //!   `outlook.com` with `mx.microsoft`) are one provider, in labels and truth alike.
 
-use mxinfer_record::{Approach, ApproachResult, DomainLabel, LabelFlag, LabelSource, LabelStatus};
+use mxinfer_record::{
+    Approach, ApproachResult, DomainLabel, ExchangerResult, LabelFlag, LabelSource, LabelStatus,
+};
 use mxinfer_record::{TrailStep, Truth};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -130,8 +132,13 @@ pub struct Evaluation {
     pub duplicate_labels: Vec<String>,
     /// Domains repeated in the truth (the first record is used).
     pub duplicate_truth: Vec<String>,
-    /// Overall accuracy, in the order of [`APPROACHES`].
+    /// Overall accuracy, in the order of [`APPROACHES`], of the approaches every compared
+    /// label carries.
     pub approaches: Vec<ApproachAccuracy>,
+    /// Approaches left out of every figure: some compared labels do not carry them (compact
+    /// records keep their chosen approach and MX-only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approaches_not_in_labels: Vec<Approach>,
     /// Per hard-case class, by class name.
     pub classes: Vec<ClassAccuracy>,
     /// Confusion by company, every non-zero cell, by approach then weight.
@@ -158,7 +165,11 @@ fn inferred(
     res: &ApproachResult,
     alias: &HashMap<String, String>,
 ) -> Vec<WeightedId> {
-    let mx = &l.approaches.mx_only.exchangers;
+    let mx: &[ExchangerResult] = l
+        .approaches
+        .mx_only
+        .as_ref()
+        .map_or(&[], |r| r.exchangers.as_slice());
     let mut out: Vec<WeightedId> = Vec::new();
     let mut push = |id: &str, company: Option<&String>, weight: f64| {
         let id = canonical(id, alias);
@@ -276,6 +287,8 @@ pub struct Evaluator {
     classes: BTreeMap<String, (u64, [u64; 4], [u64; 4])>,
     confusion: BTreeMap<(usize, String, String), f64>,
     misses_total: [u64; 4],
+    /// Compared labels without the approach (compact records).
+    absent: [u64; 4],
     misses: Vec<Miss>,
     /// Member registered domain -> its certificate group's ID (groups of two or more).
     alias: HashMap<String, String>,
@@ -314,6 +327,7 @@ impl Evaluator {
             classes: BTreeMap::new(),
             confusion: BTreeMap::new(),
             misses_total: [0; 4],
+            absent: [0; 4],
             misses: Vec::new(),
             alias: HashMap::new(),
         }
@@ -350,7 +364,10 @@ impl Evaluator {
             self.classes.entry(c.clone()).or_default().0 += 1;
         }
         for (ai, a) in APPROACHES.iter().enumerate() {
-            let res = l.approaches.get(*a);
+            let Some(res) = l.approaches.get(*a) else {
+                self.absent[ai] += 1;
+                continue;
+            };
             let got = inferred(l, res, &self.alias);
             if same_providers(&by_company(&got), &want_co) {
                 self.company_correct[ai] += 1;
@@ -421,10 +438,13 @@ impl Evaluator {
         only_in_truth.sort();
         let mut only_in_labels = self.only_in_labels;
         only_in_labels.sort();
+        let absent = self.absent;
+        let kept = |i: usize| absent[i] == 0;
         let acc = |c: &[u64; 4], cc: &[u64; 4], n: u64| -> Vec<ApproachAccuracy> {
             APPROACHES
                 .iter()
                 .enumerate()
+                .filter(|(i, _)| kept(*i))
                 .map(|(i, a)| ApproachAccuracy {
                     approach: *a,
                     compared: n,
@@ -439,7 +459,7 @@ impl Evaluator {
         let mut conf: Vec<Confusion> = self
             .confusion
             .into_iter()
-            .filter(|(_, w)| *w > 0.0)
+            .filter(|((ai, _, _), w)| *w > 0.0 && kept(*ai))
             .map(|((ai, t, g), w)| Confusion {
                 approach: APPROACHES[ai],
                 truth: t,
@@ -469,6 +489,12 @@ impl Evaluator {
             duplicate_labels: self.duplicate_labels,
             duplicate_truth: self.duplicate_truth,
             approaches: acc(&self.correct, &self.company_correct, self.compared),
+            approaches_not_in_labels: APPROACHES
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !kept(*i))
+                .map(|(_, a)| *a)
+                .collect(),
             classes: self
                 .classes
                 .into_iter()
@@ -482,6 +508,7 @@ impl Evaluator {
             misses_total: APPROACHES
                 .iter()
                 .enumerate()
+                .filter(|(i, _)| kept(*i))
                 .map(|(i, a)| (a.as_str().to_string(), self.misses_total[i]))
                 .collect(),
             misses,

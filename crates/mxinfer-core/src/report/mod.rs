@@ -241,18 +241,17 @@ impl ShareTally {
         }
     }
 
-    /// Adds one domain's label.
-    pub fn add(&mut self, label: &DomainLabel) {
+    /// Adds one domain's label; a label without the approach reported (a compact record
+    /// asked for another approach than its own) is an error and adds nothing.
+    pub fn add(&mut self, label: &DomainLabel) -> Result<(), mxinfer_record::MissingApproach> {
+        let res = label.result(self.opts.approach.unwrap_or(label.approach))?;
         self.domains += 1;
-        let res = label
-            .approaches
-            .get(self.opts.approach.unwrap_or(label.approach));
         *self.statuses.entry(res.status).or_default() += 1;
         let credited = !res.providers.is_empty()
             && (res.status != LabelStatus::NoSmtpEvidence || self.opts.credit_no_smtp);
         if !credited {
             *self.uncredited.entry(res.status).or_default() += 1;
-            return;
+            return Ok(());
         }
         self.identified += 1;
         // Per-row weights of this domain, so each row counts the domain once.
@@ -328,6 +327,7 @@ impl ShareTally {
         if let Some(d) = entry {
             self.listing.push(d);
         }
+        Ok(())
     }
 
     /// The report.
@@ -427,12 +427,12 @@ impl ShareTally {
 pub fn shares<'a>(
     labels: impl IntoIterator<Item = &'a DomainLabel>,
     opts: ReportOptions,
-) -> Report {
+) -> Result<Report, mxinfer_record::MissingApproach> {
     let mut t = ShareTally::new(opts);
     for l in labels {
-        t.add(l);
+        t.add(l)?;
     }
-    t.finish()
+    Ok(t.finish())
 }
 
 #[cfg(test)]

@@ -158,11 +158,8 @@ fn company_cells(c: &super::CompanyListing) -> Vec<Vec<String>> {
 pub fn accuracy_cells(e: &Evaluation, first: &str, decimals: usize) -> Vec<Vec<String>> {
     let pct = |x: f64| format!("{:.decimals$}%", 100.0 * x);
     let mut h = vec![first.to_string(), "domains".to_string()];
-    h.extend(
-        super::eval::APPROACHES
-            .iter()
-            .map(|a| a.as_str().to_string()),
-    );
+    // The approaches evaluated (compact labels carry only some).
+    h.extend(e.approaches.iter().map(|a| a.approach.as_str().to_string()));
     let mut cells = vec![h];
     let mut row = vec!["all".to_string(), e.compared.to_string()];
     row.extend(e.approaches.iter().map(|a| pct(a.accuracy)));

@@ -114,10 +114,10 @@ fn label4(domain: &str, r: [ApproachResult; 4]) -> DomainLabel {
         providers: priority.providers.clone(),
         self_hosted: false,
         approaches: Approaches {
-            priority,
-            mx_only,
-            certificate,
-            banner,
+            priority: Some(priority),
+            mx_only: Some(mx_only),
+            certificate: Some(certificate),
+            banner: Some(banner),
         },
     }
 }
@@ -167,7 +167,7 @@ fn split_weights_count_by_their_share() {
             result(vec![google(LabelSource::Certificate)], false),
         ),
     ];
-    let r = shares(&labels, all_opts());
+    let r = shares(&labels, all_opts()).unwrap();
     assert_eq!(r.domains, 2);
     assert_eq!(r.identified_domains, 2);
     let g = row(&r, "Google");
@@ -187,7 +187,8 @@ fn split_weights_count_by_their_share() {
             by: GroupBy::Provider,
             ..all_opts()
         },
-    );
+    )
+    .unwrap();
     assert!((row(&r, "google.com").weight - 5.0 / 3.0).abs() < EPS);
     assert!((row(&r, "pphosted.com").weight - 1.0 / 3.0).abs() < EPS);
 }
@@ -210,7 +211,8 @@ fn flagged_shares_go_to_the_flagged_row_and_suggestions_to_the_suggested_company
             company: Some("google".to_string()),
             ..all_opts()
         },
-    );
+    )
+    .unwrap();
     let f = row(&r, "flagged");
     assert_eq!(f.kind, RowKind::Flagged);
     assert!((f.weight - 0.5).abs() < EPS);
@@ -232,7 +234,8 @@ fn flagged_shares_go_to_the_flagged_row_and_suggestions_to_the_suggested_company
             by: GroupBy::Provider,
             ..all_opts()
         },
-    );
+    )
+    .unwrap();
     assert!((row(&r, "secureserver.net").weight - 1.0).abs() < EPS);
 }
 
@@ -254,7 +257,7 @@ fn status_rows_and_shares_over_all_and_identified_domains() {
         label("z.example", status_only(LabelStatus::NoMail)),
         label("z2.example", status_only(LabelStatus::NoMail)),
     ];
-    let r = shares(&labels, all_opts());
+    let r = shares(&labels, all_opts()).unwrap();
     assert_eq!(r.domains, 8);
     assert_eq!(r.identified_domains, 2);
     for (name, n) in [
@@ -285,7 +288,8 @@ fn status_rows_and_shares_over_all_and_identified_domains() {
             credit_no_smtp: true,
             ..all_opts()
         },
-    );
+    )
+    .unwrap();
     assert_eq!(r.identified_domains, 3);
     assert!(r.rows.iter().all(|x| x.name != "no-smtp-evidence"));
     assert!((row(&r, "Google").weight - 2.5).abs() < EPS);
@@ -314,7 +318,8 @@ fn top_n_sums_the_rest_into_other() {
             top: 2,
             ..ReportOptions::default()
         },
-    );
+    )
+    .unwrap();
     let credit: Vec<&ShareRow> = r
         .rows
         .iter()
@@ -348,7 +353,8 @@ fn company_listing_has_weights_and_sources() {
             company: Some("Google".to_string()),
             ..all_opts()
         },
-    );
+    )
+    .unwrap();
     let c = r.company.unwrap();
     assert_eq!(c.domains, 2);
     assert!((c.weight - 1.5).abs() < EPS);
@@ -375,7 +381,7 @@ fn html_is_self_contained_with_proportional_bars() {
             result(vec![ex("x<y>.example", None, LabelSource::Mx)], false),
         ),
     ];
-    let r = shares(&labels, all_opts());
+    let r = shares(&labels, all_opts()).unwrap();
     let html = report_html(&r);
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert!(html.contains("<svg"));
