@@ -185,6 +185,21 @@ fn parquet_without_the_feature_names_the_feature() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("--features parquet"));
 }
 
+#[cfg(not(feature = "parquet"))]
+#[test]
+fn parquet_input_to_label_without_the_feature_names_the_feature() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("dns.parquet");
+    std::fs::write(&f, b"PAR1 not really, but it starts like one").unwrap();
+    let o = mxinfer(&["label", "--dns", &s(&f), "--probes", &s(&f)], None);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("dns.parquet: a Parquet file: reading Parquet needs the `parquet` feature"),
+        "{err}"
+    );
+}
+
 #[cfg(feature = "parquet")]
 mod parquet_tables {
     use super::*;
@@ -285,5 +300,158 @@ mod parquet_tables {
         assert_eq!(pb.iter().map(|b| b.num_rows()).sum::<usize>(), 154);
         let trusted = pb[0].column_by_name("chain_trusted").unwrap().as_boolean();
         assert_eq!(trusted.iter().filter(|t| *t == Some(true)).count(), 132);
+    }
+
+    /// Issue 14: `label` reads the `dns` and `probes` tables of `export` as it reads the
+    /// JSON records (alone, or beside JSON Lines files) and gives the same labels and claims;
+    /// a row that is not a record is reported with its file and row and counted (exit 3); a
+    /// table of the wrong kind is an error that names it.
+    #[test]
+    fn label_reads_exported_parquet_tables_as_the_json_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = dir.path().join("world");
+        ok(&["demo", "--domains", "400", "--seed", "4", "--out", &s(&w)]);
+        let lines = std::fs::read_to_string(w.join("dns.jsonl")).unwrap();
+        let lines: Vec<&str> = lines.lines().collect();
+        let (a, b) = (dir.path().join("a.jsonl"), dir.path().join("b.jsonl"));
+        std::fs::write(&a, lines[..150].join("\n") + "\n").unwrap();
+        std::fs::write(&b, lines[150..].join("\n") + "\n").unwrap();
+        let export = |table: &str, file: &Path, name: &str| -> PathBuf {
+            let out = dir.path().join(name);
+            ok(&[
+                "export",
+                table,
+                &s(file),
+                "--out-dir",
+                &s(&out),
+                "--snapshot",
+                "2026-12-01",
+            ]);
+            out.join("snapshot=2026-12-01/part-0.parquet")
+        };
+        let dns_pq = export("dns", &w.join("dns.jsonl"), "dns");
+        let b_pq = export("dns", &b, "b");
+        let probes_pq = export("probes", &w.join("probes.jsonl"), "probes");
+        let label = |dns: &[&Path], probes: &Path, out: &str| -> (String, String) {
+            let (o, c) = (
+                dir.path().join(out),
+                dir.path().join(format!("{out}.claims")),
+            );
+            let mut args = vec!["label".to_string(), "--dns".to_string()];
+            args.extend(dns.iter().map(|p| s(p)));
+            args.extend(
+                [
+                    "--probes",
+                    &s(probes),
+                    "--pfx2as",
+                    &s(&w.join("pfx2as.txt")),
+                    "--psl",
+                    &s(&w.join("psl.dat")),
+                    "--claims",
+                    &s(&c),
+                    "--out",
+                    &s(&o),
+                ]
+                .map(str::to_string),
+            );
+            let a: Vec<&str> = args.iter().map(String::as_str).collect();
+            ok(&a);
+            (
+                std::fs::read_to_string(o).unwrap(),
+                std::fs::read_to_string(c).unwrap(),
+            )
+        };
+        let want = label(&[&w.join("dns.jsonl")], &w.join("probes.jsonl"), "json");
+        assert_eq!(want.0.lines().count(), 400);
+        assert!(!want.1.is_empty(), "the world has claims");
+        assert_eq!(label(&[&dns_pq], &probes_pq, "parquet"), want);
+        assert_eq!(label(&[&a, &b_pq], &w.join("probes.jsonl"), "mixed"), want);
+
+        // Rows that are not records: reported with their row, counted, exit 3.
+        use mxinfer_core::export::{DnsRow, ExchangerCell, parquet_out::write_parquet};
+        let row = |domain: &str, status: &str, addr: &str| DnsRow {
+            domain: domain.into(),
+            rank: None,
+            input_line: 1,
+            status: status.into(),
+            flags: Vec::new(),
+            config_class: "plain-ipv4-only".into(),
+            mx_count: 1,
+            exchangers: vec![ExchangerCell {
+                name: format!("mx.{domain}"),
+                preference: 10,
+                addresses: vec![addr.into()],
+            }],
+            resolved_at: "2026-12-01T00:00:00.000Z".into(),
+            error: None,
+        };
+        let bad = dir.path().join("bad.parquet");
+        write_parquet(
+            &bad,
+            &[
+                row("good.example", "ok", "192.0.2.1"),
+                row("bad-ip.example", "ok", "192.0.2.999"),
+                row("bad-status.example", "sideways", "192.0.2.2"),
+            ],
+        )
+        .unwrap();
+        let out = dir.path().join("bad-labels.jsonl");
+        let o = mxinfer(
+            &[
+                "label",
+                "--dns",
+                &s(&bad),
+                "--probes",
+                &s(&w.join("probes.jsonl")),
+                "--out",
+                &s(&out),
+            ],
+            None,
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(3), "{err}");
+        assert!(
+            err.contains("bad.parquet: row 2: not a record") && err.contains("192.0.2.999"),
+            "{err}"
+        );
+        assert!(
+            err.contains("row 3: not a record") && err.contains("sideways"),
+            "{err}"
+        );
+        assert_eq!(read_jsonl(&out).len(), 1);
+        let meta: Value = serde_json::from_str(
+            &std::fs::read_to_string(format!("{}.meta.json", out.display())).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(meta["input_counts"]["rejected"], 2);
+        assert_eq!(meta["input_counts"]["accepted"], 1);
+
+        // A probes table where resolve records are expected.
+        let o = mxinfer(
+            &[
+                "label",
+                "--dns",
+                &s(&probes_pq),
+                "--probes",
+                &s(&probes_pq),
+                "--out",
+                &s(&out),
+            ],
+            None,
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("not an `mxinfer export dns` table: column `domain`"),
+            "{err}"
+        );
+        // And commands that read JSON Lines say what a Parquet file is doing there.
+        let o = mxinfer(&["report", &s(&dns_pq)], None);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("a Parquet file: only `label` reads Parquet"),
+            "{err}"
+        );
     }
 }

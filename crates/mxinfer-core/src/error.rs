@@ -99,6 +99,10 @@ pub enum Error {
     Run(#[from] crate::pipeline::run::RunError),
     #[error(transparent)]
     Shards(#[from] crate::pipeline::shards::ShardError),
+    /// A Parquet input of `label` that is not an export table.
+    #[cfg(feature = "parquet")]
+    #[error(transparent)]
+    ParquetIn(#[from] crate::export::parquet_in::ParquetInError),
     /// A label record without the approach a reader asked for (a compact record).
     #[error(transparent)]
     Approach(#[from] mxinfer_record::MissingApproach),

@@ -341,6 +341,9 @@ pub enum ExportError {
 #[cfg(feature = "parquet")]
 pub mod parquet_out;
 
+#[cfg(feature = "parquet")]
+pub mod parquet_in;
+
 /// The Arrow and Parquet crates this module writes with (feature `parquet`), for readers of
 /// its files that want the same versions (the tests read the Parquet back with them).
 #[cfg(feature = "parquet")]

@@ -45,6 +45,9 @@ pub enum JsonlError {
     /// A zstd file in a build without the `zstd` feature.
     #[error("{}: zstd needs the `zstd` feature (cargo build --features zstd)", path.display())]
     NoZstd { path: PathBuf },
+    /// A Parquet file where JSON Lines are read.
+    #[error("{}: a Parquet file: {}", path.display(), if cfg!(feature = "parquet") { "only `label` reads Parquet (the dns and probes tables of `mxinfer export`); this reads JSON Lines" } else { "reading Parquet needs the `parquet` feature (cargo build --release --features parquet)" })]
+    Parquet { path: PathBuf },
     /// A directory given as input that holds no file.
     #[error("{}: no input file in the directory", path.display())]
     EmptyDir { path: PathBuf },
@@ -124,6 +127,11 @@ pub fn open(path: &Path) -> Result<Box<dyn BufRead>, JsonlError> {
             flate2::bufread::MultiGzDecoder::new(r),
         )));
     }
+    if head.starts_with(PARQUET_MAGIC) {
+        return Err(JsonlError::Parquet {
+            path: path.to_path_buf(),
+        });
+    }
     if head.starts_with(&ZSTD_MAGIC) {
         #[cfg(feature = "zstd")]
         {
@@ -140,6 +148,17 @@ pub fn open(path: &Path) -> Result<Box<dyn BufRead>, JsonlError> {
         });
     }
     Ok(Box::new(r))
+}
+
+/// The first bytes of a Parquet file.
+const PARQUET_MAGIC: &[u8; 4] = b"PAR1";
+
+/// Whether `path` starts like a Parquet file.
+pub fn is_parquet(path: &Path) -> bool {
+    let mut head = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|()| &head == PARQUET_MAGIC)
 }
 
 /// The first bytes of a zstd frame.

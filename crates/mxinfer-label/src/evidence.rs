@@ -281,24 +281,68 @@ pub struct LeafEvidence {
     pub san_dns: Vec<String>,
 }
 
+/// What phase 1 reads of a probe record, borrowed from wherever the record is (a
+/// [`HostProbe`], a row of an exported table): the input of [`AddressEvidence::from_parts`].
+#[derive(Debug, Clone, Copy)]
+pub struct ProbeParts<'a> {
+    pub ip: IpAddr,
+    /// The greeting's lines, when one was received.
+    pub banner: Option<&'a [String]>,
+    /// The EHLO (or HELO) reply's lines, when one was received.
+    pub ehlo: Option<&'a [String]>,
+    /// TLS, when STARTTLS led to a handshake attempt.
+    pub tls: Option<TlsParts<'a>>,
+    pub started_at: &'a str,
+}
+
+/// The TLS part of [`ProbeParts`].
+#[derive(Debug, Clone, Copy)]
+pub struct TlsParts<'a> {
+    /// The chain's verdict: trusted, and why not.
+    pub verdict: Option<(bool, Option<UntrustedReason>)>,
+    /// The leaf certificate, when a chain was presented: subject CN and DNS SANs.
+    pub leaf: Option<(Option<&'a str>, &'a [String])>,
+}
+
 impl AddressEvidence {
     /// The evidence of a probe record whose address has the origin ASes `asns`.
     pub fn from_probe(p: &HostProbe, asns: &[u32]) -> AddressEvidence {
-        let leaf = p.tls.as_ref().and_then(|t| {
-            t.chain.first().map(|leaf| LeafEvidence {
-                trusted: t.verdict.as_ref().is_some_and(|v| v.trusted),
-                reason: t.verdict.as_ref().and_then(|v| v.reason),
-                subject_cn: leaf.subject_cn.clone(),
-                san_dns: leaf.san_dns.clone(),
+        let tls = p.tls.as_ref().map(|t| TlsParts {
+            verdict: t.verdict.as_ref().map(|v| (v.trusted, v.reason)),
+            leaf: t
+                .chain
+                .first()
+                .map(|c| (c.subject_cn.as_deref(), c.san_dns.as_slice())),
+        });
+        AddressEvidence::from_parts(
+            &ProbeParts {
+                ip: p.ip,
+                banner: p.banner.as_ref().map(|r| r.lines.as_slice()),
+                ehlo: p.ehlo.as_ref().map(|r| r.lines.as_slice()),
+                tls,
+                started_at: &p.started_at,
+            },
+            asns,
+        )
+    }
+
+    /// The evidence of a probe record given by its parts (see [`ProbeParts`]).
+    pub fn from_parts(p: &ProbeParts<'_>, asns: &[u32]) -> AddressEvidence {
+        let leaf = p.tls.and_then(|t| {
+            t.leaf.map(|(cn, san)| LeafEvidence {
+                trusted: t.verdict.is_some_and(|v| v.0),
+                reason: t.verdict.and_then(|v| v.1),
+                subject_cn: cn.map(str::to_string),
+                san_dns: san.to_vec(),
             })
         });
         AddressEvidence {
             ip: p.ip,
-            banner: p.banner.as_ref().map(|r| r.lines.clone()),
-            ehlo: p.ehlo.as_ref().map(|r| r.lines.clone()),
+            banner: p.banner.map(<[String]>::to_vec),
+            ehlo: p.ehlo.map(<[String]>::to_vec),
             leaf,
             asns: asns.to_vec(),
-            started_at: p.started_at.clone(),
+            started_at: p.started_at.to_string(),
             digest: evidence_digest(p, asns),
         }
     }
@@ -328,29 +372,29 @@ impl AddressEvidence {
 /// A digest of what a probe record says that phase 1 reads (banner and EHLO lines, the
 /// leaf's names, the verdict, the origin ASes): equal digests, equal evidence. The hash is
 /// the stage's own fixed one, so the choice it makes is the same in every run.
-fn evidence_digest(p: &HostProbe, asns: &[u32]) -> u64 {
+fn evidence_digest(p: &ProbeParts<'_>, asns: &[u32]) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = crate::hash::FastHasher::default();
-    for reply in [&p.banner, &p.ehlo] {
+    for reply in [p.banner, p.ehlo] {
         match reply {
-            Some(r) => {
+            Some(lines) => {
                 1u8.hash(&mut h);
-                r.lines.hash(&mut h);
+                lines.hash(&mut h);
             }
             None => 0u8.hash(&mut h),
         }
     }
     if let Some(tls) = &p.tls {
-        match &tls.verdict {
-            Some(v) => {
-                v.trusted.hash(&mut h);
-                v.reason.hash(&mut h);
+        match tls.verdict {
+            Some((trusted, reason)) => {
+                trusted.hash(&mut h);
+                reason.hash(&mut h);
             }
             None => 2u8.hash(&mut h),
         }
-        if let Some(leaf) = tls.chain.first() {
-            leaf.subject_cn.hash(&mut h);
-            leaf.san_dns.hash(&mut h);
+        if let Some((cn, san)) = tls.leaf {
+            cn.hash(&mut h);
+            san.hash(&mut h);
         }
     }
     asns.hash(&mut h);

@@ -96,7 +96,7 @@ mod split;
 pub use batch::{BatchCounts, CountsMismatch};
 pub use certgroups::CertGroup;
 pub use error::{DataError, EntryError};
-pub use evidence::{AddressEvidence, LeafEvidence};
+pub use evidence::{AddressEvidence, LeafEvidence, ProbeParts, TlsParts};
 pub use primary::UnseenDomain;
 
 use data::LabelData;

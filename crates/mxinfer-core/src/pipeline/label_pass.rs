@@ -21,11 +21,19 @@ use std::sync::{Arc, Mutex};
 /// labelling them, small enough that a few per thread are little memory.
 const CHUNK_LINES: usize = 4096;
 
-/// Lines of one chunk, back to back, with where each ends.
+/// Lines of one chunk, back to back, with where each ends; or (from a Parquet table) the
+/// records already read. A chunk holds records of one kind only.
 struct Chunk {
     seq: u64,
     text: Vec<u8>,
     ends: Vec<usize>,
+    views: Vec<DomainDnsView<'static>>,
+}
+
+impl Chunk {
+    fn is_empty(&self) -> bool {
+        self.ends.is_empty() && self.views.is_empty()
+    }
 }
 
 /// A chunk labelled: its records serialised, and how many of each status.
@@ -69,12 +77,37 @@ pub(super) fn label_files(
     })
 }
 
-/// Reads the files into chunks of lines.
+/// Reads the files into chunks of lines (or of records, from Parquet).
 fn read_chunks(files: &[PathBuf], tx: SyncSender<Chunk>) -> Result<()> {
     let mut seq = 0;
     let mut chunk = new_chunk(seq);
     let mut stopped = false;
     for f in files {
+        if jsonl::is_parquet(f) {
+            // A chunk of one kind: the lines read so far go first.
+            if !chunk.is_empty() && !stopped {
+                seq += 1;
+                let full = std::mem::replace(&mut chunk, new_chunk(seq));
+                stopped = tx.send(full).is_err();
+            }
+            super::parquet_rows::dns_views(f, |d| {
+                if stopped {
+                    return;
+                }
+                chunk.views.push(d);
+                if chunk.views.len() == CHUNK_LINES {
+                    seq += 1;
+                    let full = std::mem::replace(&mut chunk, new_chunk(seq));
+                    stopped = tx.send(full).is_err();
+                }
+            })?;
+            if !chunk.is_empty() && !stopped {
+                seq += 1;
+                let full = std::mem::replace(&mut chunk, new_chunk(seq));
+                stopped = tx.send(full).is_err();
+            }
+            continue;
+        }
         let mut counts = InputCounts::default();
         jsonl::for_each_line(f, &mut counts, |_, line| {
             if stopped {
@@ -89,7 +122,7 @@ fn read_chunks(files: &[PathBuf], tx: SyncSender<Chunk>) -> Result<()> {
             }
         })?;
     }
-    if !chunk.ends.is_empty() && !stopped {
+    if !chunk.is_empty() && !stopped {
         let _ = tx.send(chunk);
     }
     Ok(())
@@ -100,6 +133,7 @@ fn new_chunk(seq: u64) -> Chunk {
         seq,
         text: Vec::with_capacity(CHUNK_LINES * 512),
         ends: Vec::with_capacity(CHUNK_LINES),
+        views: Vec::new(),
     }
 }
 
@@ -117,7 +151,7 @@ fn label_chunks(
             },
             Err(_) => return,
         };
-        let done = label_chunk(lab, &chunk);
+        let done = label_chunk(lab, chunk);
         let failed = done.is_err();
         if tx.send(done).is_err() || failed {
             return;
@@ -125,11 +159,19 @@ fn label_chunks(
     }
 }
 
-fn label_chunk(lab: &Labeller, c: &Chunk) -> std::result::Result<Done, Error> {
+fn label_chunk(lab: &Labeller, c: Chunk) -> std::result::Result<Done, Error> {
     let mut out = Vec::with_capacity(c.text.len() * 3);
     let mut counts = BTreeMap::new();
     let mut records = 0;
     let mut start = 0;
+    let mut one = |d: DomainDnsView<'_>| -> std::result::Result<(), Error> {
+        let rec = lab.label_view(d)?;
+        mxinfer_label::json::write_label(&mut out, &rec);
+        out.push(b'\n');
+        *counts.entry(rec.status).or_default() += 1;
+        records += 1;
+        Ok(())
+    };
     for &end in &c.ends {
         let line = &c.text[start..end];
         start = end;
@@ -137,11 +179,10 @@ fn label_chunk(lab: &Labeller, c: &Chunk) -> std::result::Result<Done, Error> {
         let Ok(d) = serde_json::from_slice::<DomainDnsView<'_>>(line) else {
             continue;
         };
-        let rec = lab.label_view(d)?;
-        mxinfer_label::json::write_label(&mut out, &rec);
-        out.push(b'\n');
-        *counts.entry(rec.status).or_default() += 1;
-        records += 1;
+        one(d)?;
+    }
+    for d in c.views {
+        one(d)?;
     }
     Ok(Done {
         seq: c.seq,

@@ -3,6 +3,7 @@
 //! over their files; and [`run`], all of them streaming into each other.
 
 mod label_pass;
+mod parquet_rows;
 pub mod run;
 pub mod shards;
 
@@ -446,6 +447,16 @@ pub fn run_label(
     let mut probe_counts = InputCounts::default();
     let mut shards = shards::ShardTally::default();
     for f in &probe_files {
+        if jsonl::is_parquet(f) {
+            parquet_rows::probes(f, &mut probe_counts, |row| {
+                let asns = asn.lookup(row.ip());
+                lab.add_evidence(&mxinfer_label::AddressEvidence::from_parts(
+                    &row.parts(),
+                    asns,
+                ));
+            })?;
+            continue;
+        }
         if let Some(m) = jsonl::meta_beside(f) {
             shards.note(shards::Stage::Probes, m.shard, f);
         }
@@ -461,6 +472,16 @@ pub fn run_label(
     let mut dns_counts = InputCounts::default();
     let mut counted = 0u64;
     for f in &dns_files {
+        if jsonl::is_parquet(f) {
+            parquet_rows::dns(f, &mut dns_counts, |d| {
+                lab.count_domain_view(d);
+                counted += 1;
+                if counted.is_multiple_of(65536) {
+                    progress.tick(counted, &|| "domains counted".to_string());
+                }
+            })?;
+            continue;
+        }
         if let Some(m) = jsonl::meta_beside(f) {
             shards.note(shards::Stage::Dns, m.shard, f);
         }
