@@ -65,30 +65,45 @@ impl Labeller {
     pub fn count_domain_view(&mut self, d: DomainDnsView<'_>) {
         assert!(!self.finished, "count_domain after finish");
         self.counted_domains += 1;
-        let _ = self.counted_work(d);
+        // Only the primary set counts: no copy of the name, no registered domain of it.
+        let Some(pre) = self.pre_primary(&d) else {
+            return; // null MX, no mail, DNS failure: nothing to count
+        };
+        let names = self.interned_primary_names(&d, &pre);
+        let work = self.primary_set(&d, pre, &names);
+        self.count(&work, &d.domain);
+    }
+
+    /// The interned name and registered domain of each exchanger at the primary preference
+    /// (`None` for the others).
+    fn interned_primary_names(
+        &mut self,
+        d: &DomainDnsView<'_>,
+        p: &PrePrimary,
+    ) -> Vec<Option<(u32, Option<u32>)>> {
+        d.exchangers
+            .iter()
+            .map(|e| {
+                (Some(e.preference) == p.pref).then(|| {
+                    if is_normal(&e.name) {
+                        self.intern_name(&e.name)
+                    } else {
+                        self.intern_name(&norm(&e.name))
+                    }
+                })
+            })
+            .collect()
     }
 
     /// The compact form of one domain, its contributions counted.
     fn counted_work(&mut self, d: DomainDnsView<'_>) -> DomainWork {
         let pre = self.pre_primary(&d);
         let names = match &pre {
-            Some(p) => d
-                .exchangers
-                .iter()
-                .map(|e| {
-                    (Some(e.preference) == p.pref).then(|| {
-                        if is_normal(&e.name) {
-                            self.intern_name(&e.name)
-                        } else {
-                            self.intern_name(&norm(&e.name))
-                        }
-                    })
-                })
-                .collect(),
+            Some(p) => self.interned_primary_names(&d, p),
             None => Vec::new(),
         };
         let w = self.work(d, pre, &names);
-        self.count(&w);
+        self.count(&w.work, &w.domain);
         w
     }
 
@@ -158,8 +173,8 @@ impl Labeller {
     }
 
     /// The batch counts of one domain (once per domain), and its place in the claims' lists.
-    fn count(&mut self, w: &DomainWork) {
-        let Work::Evidence { dead, exs, .. } = &w.work else {
+    fn count(&mut self, w: &Work, domain: &str) {
+        let Work::Evidence { dead, exs, .. } = w else {
             return;
         };
         if !dead.is_empty() {
@@ -183,7 +198,7 @@ impl Labeller {
                 let sm = &mut self.summ[a as usize];
                 sm.num_ip += 1;
                 let has_names = sm.has_names;
-                self.list_domain(a, &w.domain);
+                self.list_domain(a, domain);
                 if has_names {
                     for n in &self.addrs[a as usize].names {
                         if !seen_node.contains(&n.reg) {
