@@ -749,12 +749,7 @@ fn read_all_targets(
             source,
         })?;
         first_format.get_or_insert(fmt);
-        counts.lines += c.lines;
-        counts.blank += c.blank;
-        counts.comments += c.comments;
-        counts.accepted += c.accepted;
-        counts.duplicates += c.duplicates;
-        counts.rejected += c.rejected;
+        counts.absorb(&c);
         for t in targets {
             match index.get(&t.ip) {
                 Some(&i) => {

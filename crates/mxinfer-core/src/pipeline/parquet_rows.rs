@@ -52,6 +52,15 @@ fn count<T>(
     }
 }
 
+/// Without the `parquet` feature: the error that says how to build with it.
+#[cfg(not(feature = "parquet"))]
+fn no_parquet(path: &Path) -> Error {
+    crate::jsonl::JsonlError::Parquet {
+        path: path.to_path_buf(),
+    }
+    .into()
+}
+
 /// Each resolve record of an exported `dns` table.
 pub(super) fn dns(
     path: &Path,
@@ -59,19 +68,14 @@ pub(super) fn dns(
     mut f: impl FnMut(DomainDnsView<'static>),
 ) -> Result<(), Error> {
     #[cfg(feature = "parquet")]
-    {
-        crate::export::parquet_in::for_each_dns_view(path, |row, r| {
-            count(path, counts, row, r, &mut f)
-        })?;
-        Ok(())
-    }
+    return Ok(crate::export::parquet_in::for_each_dns_view(
+        path,
+        |row, r| count(path, counts, row, r, &mut f),
+    )?);
     #[cfg(not(feature = "parquet"))]
     {
         let _ = (counts, &mut f);
-        Err(crate::jsonl::JsonlError::Parquet {
-            path: path.to_path_buf(),
-        }
-        .into())
+        Err(no_parquet(path))
     }
 }
 
@@ -81,20 +85,19 @@ pub(super) fn dns_views(
     path: &Path,
     mut f: impl FnMut(DomainDnsView<'static>),
 ) -> Result<(), Error> {
-    let mut counts = InputCounts::default();
     #[cfg(feature = "parquet")]
-    {
-        crate::export::parquet_in::for_each_dns_view(path, |_, r| {
+    return Ok(crate::export::parquet_in::for_each_dns_view(
+        path,
+        |_, r| {
             if let Ok(d) = r {
-                counts.lines += 1;
                 f(d);
             }
-        })?;
-        Ok(())
-    }
+        },
+    )?);
     #[cfg(not(feature = "parquet"))]
     {
-        dns(path, &mut counts, &mut f)
+        let _ = &mut f;
+        Err(no_parquet(path))
     }
 }
 
@@ -105,18 +108,13 @@ pub(super) fn probes(
     mut f: impl FnMut(ProbeRowIn),
 ) -> Result<(), Error> {
     #[cfg(feature = "parquet")]
-    {
-        crate::export::parquet_in::for_each_probe_row(path, |row, r| {
-            count(path, counts, row, r, &mut f)
-        })?;
-        Ok(())
-    }
+    return Ok(crate::export::parquet_in::for_each_probe_row(
+        path,
+        |row, r| count(path, counts, row, r, &mut f),
+    )?);
     #[cfg(not(feature = "parquet"))]
     {
         let _ = (counts, &mut f);
-        Err(crate::jsonl::JsonlError::Parquet {
-            path: path.to_path_buf(),
-        }
-        .into())
+        Err(no_parquet(path))
     }
 }

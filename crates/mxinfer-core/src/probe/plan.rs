@@ -211,6 +211,18 @@ pub struct TargetCounts {
     pub rejected: u64,
 }
 
+impl TargetCounts {
+    /// Adds the counts of another file's targets.
+    pub fn absorb(&mut self, o: &TargetCounts) {
+        self.lines += o.lines;
+        self.blank += o.blank;
+        self.comments += o.comments;
+        self.accepted += o.accepted;
+        self.duplicates += o.duplicates;
+        self.rejected += o.rejected;
+    }
+}
+
 /// A rejected input line.
 #[derive(Debug, Clone)]
 pub struct BadLine {
