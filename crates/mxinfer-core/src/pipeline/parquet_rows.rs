@@ -25,13 +25,6 @@ impl ProbeRowIn {
 }
 
 #[cfg(feature = "parquet")]
-impl ProbeRowIn {
-    pub(super) fn ip(&self) -> std::net::IpAddr {
-        self.ip
-    }
-}
-
-#[cfg(feature = "parquet")]
 fn count<T>(
     path: &Path,
     counts: &mut InputCounts,
