@@ -53,7 +53,8 @@ fn batch(cols: Vec<(&str, ArrayRef)>) -> Result<RecordBatch, ArrowError> {
     }))
 }
 
-pub(super) fn labels(rows: &[LabelRow]) -> Result<RecordBatch, ArrowError> {
+/// The `labels` table.
+pub fn labels(rows: &[LabelRow]) -> Result<RecordBatch, ArrowError> {
     let fields = Fields::from(vec![
         Field::new("id", DataType::Utf8, false),
         Field::new("company", DataType::Utf8, true),
@@ -157,7 +158,8 @@ pub(super) fn labels(rows: &[LabelRow]) -> Result<RecordBatch, ArrowError> {
     ])
 }
 
-pub(super) fn dns(rows: &[DnsRow]) -> Result<RecordBatch, ArrowError> {
+/// The `dns` table.
+pub fn dns(rows: &[DnsRow]) -> Result<RecordBatch, ArrowError> {
     let fields = Fields::from(vec![
         Field::new("name", DataType::Utf8, false),
         Field::new("preference", DataType::Int32, false),
@@ -229,7 +231,8 @@ pub(super) fn dns(rows: &[DnsRow]) -> Result<RecordBatch, ArrowError> {
     ])
 }
 
-pub(super) fn probes(rows: &[ProbeRow]) -> Result<RecordBatch, ArrowError> {
+/// The `probes` table.
+pub fn probes(rows: &[ProbeRow]) -> Result<RecordBatch, ArrowError> {
     batch(vec![
         ("ip", strs(rows.iter().map(|r| Some(r.ip.as_str())))),
         (

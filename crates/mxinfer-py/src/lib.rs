@@ -1,0 +1,341 @@
+//! The native module of the Python package `mxinfer` (`mxinfer._mxinfer`): the labeller of
+//! `mxinfer-label` over Arrow record batches (the `dns` and `probes` tables of `mxinfer
+//! export`, as pyarrow gives them) or JSON Lines files (plain or gzip), with the labels
+//! returned as an Arrow table (the columns of `mxinfer export labels` plus the record as
+//! JSON). No network stack, no async runtime, no TLS: only the schema, the labeller and the
+//! tables. The Python side (`python/mxinfer/__init__.py`) is the documented API.
+
+use arrow_array::{ArrayRef, RecordBatch, StringArray};
+use arrow_pyarrow::{PyArrowType, Table};
+use arrow_schema::{DataType, Field, Schema};
+use mxinfer_label::data::LabelData;
+use mxinfer_label::pfx2as::AsTable;
+use mxinfer_label::psl::Psl;
+use mxinfer_label::{AddressEvidence, LabelSettings, Labeller};
+use mxinfer_record::{Approach, DomainDnsView, HostProbe};
+use mxinfer_tables::from_arrow;
+use mxinfer_tables::rows::LabelRow;
+use pyo3::exceptions::{PyOSError, PyValueError};
+use pyo3::prelude::*;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Problems kept word for word (the rest are counted).
+const PROBLEMS_KEPT: usize = 100;
+/// Rows per output batch.
+const BATCH_ROWS: usize = 65_536;
+
+/// Where a stage's records come from.
+enum Source {
+    Table(Vec<RecordBatch>),
+    Jsonl(Vec<PathBuf>),
+}
+
+/// Rows or lines that are not records: counted, the first ones kept with where they are.
+#[derive(Default)]
+struct Problems {
+    count: u64,
+    kept: Vec<String>,
+}
+
+impl Problems {
+    fn add(&mut self, what: String) {
+        self.count += 1;
+        if self.kept.len() < PROBLEMS_KEPT {
+            self.kept.push(what);
+        }
+    }
+}
+
+fn os_err(path: &Path, e: std::io::Error) -> PyErr {
+    PyOSError::new_err(format!("{}: {e}", path.display()))
+}
+
+/// A JSON Lines file, gzip-compressed or not (found by its first bytes).
+fn open_lines(path: &Path) -> PyResult<Box<dyn BufRead>> {
+    let f = std::fs::File::open(path).map_err(|e| os_err(path, e))?;
+    let mut r = BufReader::with_capacity(1 << 20, f);
+    let head = r.fill_buf().map_err(|e| os_err(path, e))?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        return Ok(Box::new(BufReader::new(
+            flate2::bufread::MultiGzDecoder::new(r),
+        )));
+    }
+    if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        return Err(PyValueError::new_err(format!(
+            "{}: zstd-compressed: the Python package reads plain or gzip JSON Lines (or Parquet)",
+            path.display()
+        )));
+    }
+    Ok(Box::new(r))
+}
+
+/// Calls `f` with each non-blank line of `path` and its 1-based number.
+fn each_line(path: &Path, mut f: impl FnMut(u64, &[u8])) -> PyResult<()> {
+    let mut r = open_lines(path)?;
+    let mut line = Vec::new();
+    let mut no = 0u64;
+    loop {
+        line.clear();
+        if r.read_until(b'\n', &mut line)
+            .map_err(|e| os_err(path, e))?
+            == 0
+        {
+            return Ok(());
+        }
+        no += 1;
+        let body = if no == 1 {
+            line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&line)
+        } else {
+            &line
+        };
+        if !body.iter().all(u8::is_ascii_whitespace) {
+            f(no, body);
+        }
+    }
+}
+
+/// Each resolve record of the source (the label stage's view); `problems` gets the others.
+fn each_dns(
+    src: &Source,
+    problems: &mut Problems,
+    mut f: impl FnMut(DomainDnsView<'_>) -> PyResult<()>,
+) -> PyResult<()> {
+    let mut failed = None;
+    match src {
+        Source::Table(batches) => {
+            let mut row = 0u64;
+            for b in batches {
+                from_arrow::dns_views(b, &mut row, |n, r| match r {
+                    Ok(d) => {
+                        if failed.is_none() {
+                            failed = f(d).err();
+                        }
+                    }
+                    Err(e) => problems.add(format!("dns row {n}: not a record: {e}")),
+                })
+                .map_err(|e| PyValueError::new_err(format!("dns: {e}")))?;
+            }
+        }
+        Source::Jsonl(paths) => {
+            for p in paths {
+                each_line(p, |n, line| {
+                    match serde_json::from_slice::<DomainDnsView<'_>>(line) {
+                        Ok(d) => {
+                            if failed.is_none() {
+                                failed = f(d).err();
+                            }
+                        }
+                        Err(e) => problems.add(format!("{}:{n}: not a record: {e}", p.display())),
+                    }
+                })?;
+            }
+        }
+    }
+    failed.map_or(Ok(()), Err)
+}
+
+/// The evidence of each probe record of the source, with its address's origin ASes.
+fn each_probe(
+    src: &Source,
+    asn: &AsTable,
+    problems: &mut Problems,
+    mut f: impl FnMut(AddressEvidence),
+) -> PyResult<()> {
+    match src {
+        Source::Table(batches) => {
+            let mut row = 0u64;
+            for b in batches {
+                from_arrow::probe_rows(b, &mut row, |n, r| match r {
+                    Ok(p) => f(AddressEvidence::from_parts(&p.parts(), asn.lookup(p.ip()))),
+                    Err(e) => problems.add(format!("probes row {n}: not a record: {e}")),
+                })
+                .map_err(|e| PyValueError::new_err(format!("probes: {e}")))?;
+            }
+        }
+        Source::Jsonl(paths) => {
+            for p in paths {
+                each_line(p, |n, line| {
+                    match serde_json::from_slice::<HostProbe>(line) {
+                        Ok(h) => f(AddressEvidence::from_probe(&h, asn.lookup(h.ip))),
+                        Err(e) => problems.add(format!("{}:{n}: not a record: {e}", p.display())),
+                    }
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn source(table: Option<PyArrowType<Table>>, paths: Vec<String>) -> Source {
+    match table {
+        Some(t) => Source::Table(t.0.into_inner().0),
+        None => Source::Jsonl(paths.into_iter().map(PathBuf::from).collect()),
+    }
+}
+
+fn read_text(path: &str) -> PyResult<String> {
+    let mut s = String::new();
+    open_lines(Path::new(path))?
+        .read_to_string(&mut s)
+        .map_err(|e| os_err(Path::new(path), e))?;
+    Ok(s)
+}
+
+/// The approach named as in `--approach` (`mx_only` accepted for `mx-only`).
+fn approach(name: &str) -> PyResult<Approach> {
+    serde_json::from_value(serde_json::Value::String(name.replace('_', "-"))).map_err(|_| {
+        PyValueError::new_err(format!(
+            "approach {name:?}: expected priority, mx-only, certificate or banner"
+        ))
+    })
+}
+
+/// The labeller with its data: the embedded tables unless files are given.
+fn labeller(
+    psl: Option<String>,
+    psl_icann_only: bool,
+    companies: Option<String>,
+    settings: LabelSettings,
+) -> PyResult<Labeller> {
+    let data_err =
+        |what: &str, e: mxinfer_label::DataError| PyValueError::new_err(format!("{what}: {e}"));
+    let psl = match psl {
+        Some(p) => Psl::parse(&read_text(&p)?, psl_icann_only).map_err(|e| data_err(&p, e))?,
+        None => Psl::embedded(psl_icann_only),
+    };
+    let mut data = LabelData::embedded();
+    if let Some(p) = companies {
+        data = data
+            .with_companies(&read_text(&p)?)
+            .map_err(|e| data_err(&p, e))?;
+    }
+    Ok(Labeller::new(psl, data, settings))
+}
+
+fn as_table(pfx2as: Option<String>) -> PyResult<AsTable> {
+    match pfx2as {
+        Some(p) => {
+            let mut t = AsTable::new();
+            t.load(open_lines(Path::new(&p))?, &p)
+                .map_err(|e| PyValueError::new_err(format!("{p}: {e}")))?;
+            Ok(t)
+        }
+        None => Ok(AsTable::embedded()),
+    }
+}
+
+/// The labels as an Arrow table: the `labels` export columns and `record` (the JSON).
+fn labels_table(rows: Vec<(LabelRow, String)>) -> PyResult<Table> {
+    let arrow_err = |e: arrow_schema::ArrowError| PyValueError::new_err(e.to_string());
+    let empty = mxinfer_tables::to_arrow::labels(&[]).map_err(arrow_err)?;
+    let mut fields: Vec<Field> = empty
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    fields.push(Field::new("record", DataType::Utf8, false));
+    let schema = Arc::new(Schema::new(fields));
+    let mut batches = Vec::new();
+    for chunk in rows.chunks(BATCH_ROWS) {
+        let (r, j): (Vec<LabelRow>, Vec<&str>) =
+            chunk.iter().map(|(r, j)| (r.clone(), j.as_str())).unzip();
+        let b = mxinfer_tables::to_arrow::labels(&r).map_err(arrow_err)?;
+        let mut cols: Vec<ArrayRef> = b.columns().to_vec();
+        cols.push(Arc::new(StringArray::from(j)));
+        batches.push(RecordBatch::try_new(schema.clone(), cols).map_err(arrow_err)?);
+    }
+    Table::try_new(batches, schema).map_err(arrow_err)
+}
+
+/// Labels the resolve records of `dns_*` from the probe records of `probes_*` (each a
+/// pyarrow table of the export schema, or JSON Lines paths); returns the labels table, the
+/// number of input rows that were not records, and the first of them word for word.
+#[pyfunction]
+#[pyo3(signature = (
+    dns_table, dns_paths, probes_table, probe_paths, *, pfx2as=None, approach_name="priority",
+    threshold=mxinfer_label::DEFAULT_THRESHOLD, companies=None, psl=None, psl_icann_only=false,
+    compact=false
+))]
+#[allow(clippy::too_many_arguments)]
+fn label(
+    py: Python<'_>,
+    dns_table: Option<PyArrowType<Table>>,
+    dns_paths: Vec<String>,
+    probes_table: Option<PyArrowType<Table>>,
+    probe_paths: Vec<String>,
+    pfx2as: Option<String>,
+    approach_name: &str,
+    threshold: u64,
+    companies: Option<String>,
+    psl: Option<String>,
+    psl_icann_only: bool,
+    compact: bool,
+) -> PyResult<(PyArrowType<Table>, u64, Vec<String>)> {
+    if threshold == 0 {
+        return Err(PyValueError::new_err(
+            "threshold 0: expected 1 or more (0 would disable every check)",
+        ));
+    }
+    let settings = LabelSettings {
+        threshold,
+        approach: approach(approach_name)?,
+        compact,
+    };
+    let (dns, probes) = (
+        source(dns_table, dns_paths),
+        source(probes_table, probe_paths),
+    );
+    let asn = as_table(pfx2as)?;
+    let mut lab = labeller(psl, psl_icann_only, companies, settings)?;
+    // The labelling is pure Rust: other Python threads run meanwhile.
+    let out = py.detach(move || -> PyResult<(Vec<(LabelRow, String)>, Problems)> {
+        let mut problems = Problems::default();
+        each_probe(&probes, &asn, &mut problems, |e| lab.add_evidence(&e))?;
+        each_dns(&dns, &mut problems, |d| {
+            lab.count_domain_view(d);
+            Ok(())
+        })?;
+        lab.finish();
+        let mut rows = Vec::new();
+        // The second read meets the same bad rows: they were counted by the first.
+        let mut again = Problems::default();
+        each_dns(&dns, &mut again, |d| {
+            let rec = lab
+                .label_view(d)
+                .map_err(|e| PyValueError::new_err(e.to_string()))?;
+            let row =
+                LabelRow::from_label(&rec).map_err(|e| PyValueError::new_err(e.to_string()))?;
+            let mut json = Vec::new();
+            mxinfer_label::json::write_label(&mut json, &rec);
+            rows.push((row, String::from_utf8(json).unwrap_or_default()));
+            Ok(())
+        })?;
+        Ok((rows, problems))
+    })?;
+    let (rows, problems) = out;
+    Ok((
+        PyArrowType(labels_table(rows)?),
+        problems.count,
+        problems.kept,
+    ))
+}
+
+/// The embedded data's versions: the PSL's date and the companies table's size.
+#[pyfunction]
+fn data_versions() -> (Option<String>, usize) {
+    (
+        Psl::embedded(false).version().map(str::to_string),
+        LabelData::embedded().company_count(),
+    )
+}
+
+#[pymodule]
+fn _mxinfer(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(label, m)?)?;
+    m.add_function(wrap_pyfunction!(data_versions, m)?)?;
+    Ok(())
+}
