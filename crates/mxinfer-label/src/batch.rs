@@ -13,6 +13,7 @@ use std::net::IpAddr;
 /// The batch counts of some domains. Keys are sorted, entries with a count of 0 are left
 /// out, so two equal batches give equal values (and equal serialisations).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct BatchCounts {
     /// Domains counted.
     pub domains: u64,

@@ -323,6 +323,272 @@ fn label(
     ))
 }
 
+// ---------------------------------------------------------------------------------------------
+// The phases over record batches, for a distributed runner (`mxinfer.spark`): the plain data
+// between them is the evidence of each address and the batch counts, both as JSON
+// (`AddressEvidence`, `BatchCounts`; `crates/mxinfer-label` documents the recipe).
+// ---------------------------------------------------------------------------------------------
+
+/// A batch of records: a table of the export schema, or JSON Lines in a `value` column (what
+/// Spark's text reader gives).
+fn batch_source(b: RecordBatch) -> Source {
+    Source::Table(vec![b])
+}
+
+/// The JSON lines of a `value` column, if the batch is one (Spark's text reader).
+fn value_lines(b: &RecordBatch) -> Option<Vec<Option<String>>> {
+    if b.column_by_name("domain").is_some() || b.column_by_name("ip").is_some() {
+        return None;
+    }
+    use arrow_array::Array;
+    use arrow_array::cast::AsArray;
+    let col = b.column_by_name("value")?;
+    let get = |i: usize| -> Option<String> {
+        if col.is_null(i) {
+            return None;
+        }
+        Some(match col.data_type() {
+            DataType::Utf8 => col.as_string::<i32>().value(i).to_string(),
+            DataType::LargeUtf8 => col.as_string::<i64>().value(i).to_string(),
+            DataType::Utf8View => col.as_string_view().value(i).to_string(),
+            _ => return None,
+        })
+    };
+    if !matches!(
+        col.data_type(),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+    ) {
+        return None;
+    }
+    Some((0..col.len()).map(get).collect())
+}
+
+/// Prefix-to-AS tables by path, loaded once per process (an executor labels many batches).
+fn cached_as_table(pfx2as: Option<String>) -> PyResult<Arc<AsTable>> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<Option<String>, Arc<AsTable>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(t) = cache.lock().ok().and_then(|c| c.get(&pfx2as).cloned()) {
+        return Ok(t);
+    }
+    let t = Arc::new(as_table(pfx2as.clone())?);
+    if let Ok(mut c) = cache.lock() {
+        c.insert(pfx2as, t.clone());
+    }
+    Ok(t)
+}
+
+/// Phase 1 over one batch of probe records: per record its address, the key that decides
+/// between two records of an address (`live`, `started_at`, then `digest_key`: the greater
+/// struct wins, as `AddressEvidence::wins_over`), and the evidence as JSON; or, for a row
+/// that is not a record, `problem`.
+#[pyfunction]
+#[pyo3(signature = (batch, pfx2as=None))]
+fn evidence_batch(
+    batch: PyArrowType<RecordBatch>,
+    pfx2as: Option<String>,
+) -> PyResult<PyArrowType<RecordBatch>> {
+    use arrow_array::BooleanArray;
+    let asn = cached_as_table(pfx2as)?;
+    let mut out: Vec<(Option<AddressEvidence>, Option<String>)> = Vec::new();
+    let b = batch.0;
+    match value_lines(&b) {
+        Some(lines) => {
+            for (i, l) in lines.into_iter().enumerate() {
+                let Some(l) = l.filter(|l| !l.trim().is_empty()) else {
+                    continue;
+                };
+                match serde_json::from_str::<HostProbe>(&l) {
+                    Ok(h) => out.push((
+                        Some(AddressEvidence::from_probe(&h, asn.lookup(h.ip))),
+                        None,
+                    )),
+                    Err(e) => out.push((
+                        None,
+                        Some(format!("probes line {}: not a record: {e}", i + 1)),
+                    )),
+                }
+            }
+        }
+        None => {
+            let mut problems = Problems::default();
+            let mut evs = Vec::new();
+            each_probe(&batch_source(b), &asn, &mut problems, |e| evs.push(e))?;
+            out.extend(evs.into_iter().map(|e| (Some(e), None)));
+            out.extend(problems.kept.into_iter().map(|p| (None, Some(p))));
+            for _ in PROBLEMS_KEPT as u64..problems.count {
+                out.push((None, Some("probes row: not a record".to_string())));
+            }
+        }
+    }
+    let ip: StringArray = out
+        .iter()
+        .map(|(e, _)| e.as_ref().map(|e| e.ip.to_string()))
+        .collect();
+    let live: BooleanArray = out
+        .iter()
+        .map(|(e, _)| e.as_ref().map(AddressEvidence::is_live))
+        .collect();
+    let started: StringArray = out
+        .iter()
+        .map(|(e, _)| e.as_ref().map(|e| e.started_at.clone()))
+        .collect();
+    // The smaller digest wins: its complement, in fixed-width hex, orders the other way.
+    let digest: StringArray = out
+        .iter()
+        .map(|(e, _)| e.as_ref().map(|e| format!("{:016x}", !e.digest)))
+        .collect();
+    let json: StringArray = out
+        .iter()
+        .map(|(e, _)| e.as_ref().and_then(|e| serde_json::to_string(e).ok()))
+        .collect();
+    let problem: StringArray = out.iter().map(|(_, p)| p.clone()).collect();
+    let cols: Vec<(&str, ArrayRef)> = vec![
+        ("ip", Arc::new(ip)),
+        ("live", Arc::new(live)),
+        ("started_at", Arc::new(started)),
+        ("digest_key", Arc::new(digest)),
+        ("evidence", Arc::new(json)),
+        ("problem", Arc::new(problem)),
+    ];
+    RecordBatch::try_from_iter(cols)
+        .map(PyArrowType)
+        .map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// A labeller given the evidence (JSON of `AddressEvidence`, one per address).
+fn labeller_with(
+    evidence: &[String],
+    settings: LabelSettings,
+    psl: Option<String>,
+    psl_icann_only: bool,
+    companies: Option<String>,
+) -> PyResult<Labeller> {
+    let mut lab = labeller(psl, psl_icann_only, companies, settings)?;
+    for e in evidence {
+        let e: AddressEvidence =
+            serde_json::from_str(e).map_err(|e| PyValueError::new_err(format!("evidence: {e}")))?;
+        lab.add_evidence(&e);
+    }
+    Ok(lab)
+}
+
+/// Each resolve record of a batch (export table or JSON lines), counting the others.
+fn each_dns_of(
+    b: RecordBatch,
+    problems: &mut Problems,
+    mut f: impl FnMut(DomainDnsView<'_>) -> PyResult<()>,
+) -> PyResult<()> {
+    match value_lines(&b) {
+        Some(lines) => {
+            for (i, l) in lines.into_iter().enumerate() {
+                let Some(l) = l.filter(|l| !l.trim().is_empty()) else {
+                    continue;
+                };
+                match serde_json::from_str::<DomainDnsView<'_>>(&l) {
+                    Ok(d) => f(d)?,
+                    Err(e) => problems.add(format!("dns line {}: not a record: {e}", i + 1)),
+                }
+            }
+            Ok(())
+        }
+        None => each_dns(&batch_source(b), problems, f),
+    }
+}
+
+/// Phase 2 over one batch of resolve records: the batch counts of its domains as JSON
+/// (`BatchCounts`), and its rows that are not records (count, first ones).
+#[pyfunction]
+#[pyo3(signature = (batch, evidence, *, psl=None, psl_icann_only=false, companies=None))]
+fn count_batch(
+    batch: PyArrowType<RecordBatch>,
+    evidence: Vec<String>,
+    psl: Option<String>,
+    psl_icann_only: bool,
+    companies: Option<String>,
+) -> PyResult<(String, u64, Vec<String>)> {
+    let mut lab = labeller_with(
+        &evidence,
+        LabelSettings::default(),
+        psl,
+        psl_icann_only,
+        companies,
+    )?;
+    let mut problems = Problems::default();
+    each_dns_of(batch.0, &mut problems, |d| {
+        lab.count_domain_view(d);
+        Ok(())
+    })?;
+    let counts = serde_json::to_string(&lab.export_counts())
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok((counts, problems.count, problems.kept))
+}
+
+/// Phase 2's merge: the counts of every part (JSON), added up.
+#[pyfunction]
+fn merge_counts(parts: Vec<String>) -> PyResult<String> {
+    let mut merged = mxinfer_label::BatchCounts::default();
+    for p in parts {
+        let c: mxinfer_label::BatchCounts =
+            serde_json::from_str(&p).map_err(|e| PyValueError::new_err(format!("counts: {e}")))?;
+        merged.merge(&c);
+    }
+    serde_json::to_string(&merged).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// Phases 3 and 4 over one batch of resolve records: the labels of its domains (the table
+/// of `label`), with the whole batch's merged counts.
+#[pyfunction]
+#[pyo3(signature = (
+    batch, evidence, merged_counts, *, approach_name="priority",
+    threshold=mxinfer_label::DEFAULT_THRESHOLD, psl=None, psl_icann_only=false, companies=None,
+    compact=false
+))]
+#[allow(clippy::too_many_arguments)]
+fn label_batch(
+    batch: PyArrowType<RecordBatch>,
+    evidence: Vec<String>,
+    merged_counts: &str,
+    approach_name: &str,
+    threshold: u64,
+    psl: Option<String>,
+    psl_icann_only: bool,
+    companies: Option<String>,
+    compact: bool,
+) -> PyResult<PyArrowType<Table>> {
+    let settings = LabelSettings {
+        threshold,
+        approach: approach(approach_name)?,
+        compact,
+    };
+    let merged: mxinfer_label::BatchCounts = serde_json::from_str(merged_counts)
+        .map_err(|e| PyValueError::new_err(format!("counts: {e}")))?;
+    let mut lab = labeller_with(&evidence, settings, psl, psl_icann_only, companies)?;
+    let b = batch.0;
+    let mut problems = Problems::default();
+    // This labeller's own count first (it learns the batch's names), then the whole's.
+    each_dns_of(b.clone(), &mut problems, |d| {
+        lab.count_domain_view(d);
+        Ok(())
+    })?;
+    lab.import_counts(&merged)
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    lab.finish();
+    let mut rows = Vec::new();
+    each_dns_of(b, &mut Problems::default(), |d| {
+        let rec = lab
+            .label_view(d)
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let row = LabelRow::from_label(&rec).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let mut json = Vec::new();
+        mxinfer_label::json::write_label(&mut json, &rec);
+        rows.push((row, String::from_utf8(json).unwrap_or_default()));
+        Ok(())
+    })?;
+    Ok(PyArrowType(labels_table(rows)?))
+}
+
 /// The embedded data's versions: the PSL's date and the companies table's size.
 #[pyfunction]
 fn data_versions() -> (Option<String>, usize) {
@@ -337,5 +603,9 @@ fn _mxinfer(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(label, m)?)?;
     m.add_function(wrap_pyfunction!(data_versions, m)?)?;
+    m.add_function(wrap_pyfunction!(evidence_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(count_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(merge_counts, m)?)?;
+    m.add_function(wrap_pyfunction!(label_batch, m)?)?;
     Ok(())
 }

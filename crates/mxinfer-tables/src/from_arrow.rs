@@ -105,6 +105,10 @@ fn u64_at(a: &dyn Array, i: usize) -> Option<u64> {
         DataType::Int64 => u64::try_from(a.as_primitive::<Int64Type>().value(i)).ok(),
         DataType::UInt32 => Some(u64::from(a.as_primitive::<UInt32Type>().value(i))),
         DataType::Int32 => u64::try_from(a.as_primitive::<Int32Type>().value(i)).ok(),
+        // Spark has no unsigned integers: it reads a UINT64 column as DECIMAL(20, 0).
+        DataType::Decimal128(_, 0) => {
+            u64::try_from(a.as_primitive::<Decimal128Type>().value(i)).ok()
+        }
         _ => None,
     }
 }
@@ -112,7 +116,11 @@ fn u64_at(a: &dyn Array, i: usize) -> Option<u64> {
 fn is_int(t: &DataType) -> bool {
     matches!(
         t,
-        DataType::UInt64 | DataType::Int64 | DataType::UInt32 | DataType::Int32
+        DataType::UInt64
+            | DataType::Int64
+            | DataType::UInt32
+            | DataType::Int32
+            | DataType::Decimal128(_, 0)
     )
 }
 
