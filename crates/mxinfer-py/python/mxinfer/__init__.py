@@ -9,6 +9,9 @@ those `mxinfer label` gives, record for record.
     >>> labels = mxinfer.label("dns.jsonl", "probes.jsonl")          # or pyarrow tables
     >>> labels.column("top_company")
 
+The phases over record batches, for distributed runners, are in :mod:`mxinfer.phases`; the
+Spark job is :mod:`mxinfer.spark` (``python -m mxinfer.spark label ...``).
+
 Attributes: ``__version__`` (the package's, the same as the command-line tool it comes
 with), ``psl_version`` (the date of the embedded Public Suffix List) and ``company_count``
 (companies in the embedded table).
