@@ -226,28 +226,68 @@ fn as_table(pfx2as: Option<String>) -> PyResult<AsTable> {
     }
 }
 
-/// The labels as an Arrow table: the `labels` export columns and `record` (the JSON).
-fn labels_table(rows: Vec<(LabelRow, String)>) -> PyResult<Table> {
-    let arrow_err = |e: arrow_schema::ArrowError| PyValueError::new_err(e.to_string());
-    let empty = mxinfer_tables::to_arrow::labels(&[]).map_err(arrow_err)?;
-    let mut fields: Vec<Field> = empty
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.as_ref().clone())
-        .collect();
-    fields.push(Field::new("record", DataType::Utf8, false));
-    let schema = Arc::new(Schema::new(fields));
-    let mut batches = Vec::new();
-    for chunk in rows.chunks(BATCH_ROWS) {
-        let (r, j): (Vec<LabelRow>, Vec<&str>) =
-            chunk.iter().map(|(r, j)| (r.clone(), j.as_str())).unzip();
-        let b = mxinfer_tables::to_arrow::labels(&r).map_err(arrow_err)?;
-        let mut cols: Vec<ArrayRef> = b.columns().to_vec();
-        cols.push(Arc::new(StringArray::from(j)));
-        batches.push(RecordBatch::try_new(schema.clone(), cols).map_err(arrow_err)?);
+/// The labels as Arrow record batches, made as the labels come (a batch every
+/// [`BATCH_ROWS`] labels), so no more than one batch is held as Rust values: the `labels`
+/// export columns and `record` (the JSON).
+struct LabelBatches {
+    schema: Arc<Schema>,
+    rows: Vec<LabelRow>,
+    json: Vec<String>,
+    batches: Vec<RecordBatch>,
+}
+
+fn arrow_err(e: arrow_schema::ArrowError) -> PyErr {
+    PyValueError::new_err(e.to_string())
+}
+
+impl LabelBatches {
+    fn new() -> PyResult<LabelBatches> {
+        let empty = mxinfer_tables::to_arrow::labels(&[]).map_err(arrow_err)?;
+        let mut fields: Vec<Field> = empty
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        fields.push(Field::new("record", DataType::Utf8, false));
+        Ok(LabelBatches {
+            schema: Arc::new(Schema::new(fields)),
+            rows: Vec::new(),
+            json: Vec::new(),
+            batches: Vec::new(),
+        })
     }
-    Table::try_new(batches, schema).map_err(arrow_err)
+
+    /// One domain's label.
+    fn push(&mut self, rec: &mxinfer_record::DomainLabel) -> PyResult<()> {
+        self.rows
+            .push(LabelRow::from_label(rec).map_err(|e| PyValueError::new_err(e.to_string()))?);
+        let mut json = Vec::new();
+        mxinfer_label::json::write_label(&mut json, rec);
+        self.json.push(String::from_utf8(json).unwrap_or_default());
+        if self.rows.len() == BATCH_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> PyResult<()> {
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        let b = mxinfer_tables::to_arrow::labels(&self.rows).map_err(arrow_err)?;
+        let mut cols: Vec<ArrayRef> = b.columns().to_vec();
+        cols.push(Arc::new(StringArray::from(std::mem::take(&mut self.json))));
+        self.rows.clear();
+        self.batches
+            .push(RecordBatch::try_new(self.schema.clone(), cols).map_err(arrow_err)?);
+        Ok(())
+    }
+
+    fn finish(mut self) -> PyResult<Table> {
+        self.flush()?;
+        Table::try_new(self.batches, self.schema).map_err(arrow_err)
+    }
 }
 
 /// Labels the resolve records of `dns_*` from the probe records of `probes_*` (each a
@@ -291,7 +331,7 @@ fn label(
     let asn = as_table(pfx2as)?;
     let mut lab = labeller(psl, psl_icann_only, companies, settings)?;
     // The labelling is pure Rust: other Python threads run meanwhile.
-    let out = py.detach(move || -> PyResult<(Vec<(LabelRow, String)>, Problems)> {
+    let out = py.detach(move || -> PyResult<(Table, Problems)> {
         let mut problems = Problems::default();
         each_probe(&probes, &asn, &mut problems, |e| lab.add_evidence(&e))?;
         each_dns(&dns, &mut problems, |d| {
@@ -299,28 +339,19 @@ fn label(
             Ok(())
         })?;
         lab.finish();
-        let mut rows = Vec::new();
+        let mut out = LabelBatches::new()?;
         // The second read meets the same bad rows: they were counted by the first.
         let mut again = Problems::default();
         each_dns(&dns, &mut again, |d| {
             let rec = lab
                 .label_view(d)
                 .map_err(|e| PyValueError::new_err(e.to_string()))?;
-            let row =
-                LabelRow::from_label(&rec).map_err(|e| PyValueError::new_err(e.to_string()))?;
-            let mut json = Vec::new();
-            mxinfer_label::json::write_label(&mut json, &rec);
-            rows.push((row, String::from_utf8(json).unwrap_or_default()));
-            Ok(())
+            out.push(&rec)
         })?;
-        Ok((rows, problems))
+        Ok((out.finish()?, problems))
     })?;
-    let (rows, problems) = out;
-    Ok((
-        PyArrowType(labels_table(rows)?),
-        problems.count,
-        problems.kept,
-    ))
+    let (table, problems) = out;
+    Ok((PyArrowType(table), problems.count, problems.kept))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -575,18 +606,14 @@ fn label_batch(
     lab.import_counts(&merged)
         .map_err(|e| PyValueError::new_err(e.to_string()))?;
     lab.finish();
-    let mut rows = Vec::new();
+    let mut out = LabelBatches::new()?;
     each_dns_of(b, &mut Problems::default(), |d| {
         let rec = lab
             .label_view(d)
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
-        let row = LabelRow::from_label(&rec).map_err(|e| PyValueError::new_err(e.to_string()))?;
-        let mut json = Vec::new();
-        mxinfer_label::json::write_label(&mut json, &rec);
-        rows.push((row, String::from_utf8(json).unwrap_or_default()));
-        Ok(())
+        out.push(&rec)
     })?;
-    Ok(PyArrowType(labels_table(rows)?))
+    Ok(PyArrowType(out.finish()?))
 }
 
 /// The embedded data's versions: the PSL's date and the companies table's size.
