@@ -102,6 +102,11 @@ impl Labeller {
     /// never saw are not needed by it (no domain it labels uses them) and are skipped; the
     /// records it labels must have been counted by it first, so their names are known
     /// ([`Labeller::label_view`] reports any that were not).
+    ///
+    /// `merged.num_mx` may leave out the names counted once in the whole batch (most names:
+    /// a self-hosted domain's own exchanger): a name it does not give keeps this labeller's
+    /// own count, which is that one domain's if this labeller labels it. So a runner ships
+    /// only the shared names, which grow with providers, not with domains.
     pub fn import_counts(&mut self, merged: &BatchCounts) -> Result<(), CountsMismatch> {
         assert!(!self.finished, "import_counts after finish");
         for (sm, ev) in self.summ.iter_mut().zip(self.addrs.iter_mut()) {
@@ -123,7 +128,6 @@ impl Labeller {
                 self.list_domain(a, d);
             }
         }
-        self.num_mx.iter_mut().for_each(|n| *n = 0);
         for (name, &n) in &merged.num_mx {
             if let Some(i) = self.strs.find(name) {
                 let i = i as usize;

@@ -556,6 +556,109 @@ fn count_batch(
     Ok((counts, problems.count, problems.kept))
 }
 
+/// Phase 2 over one batch of resolve records, as rows a runner aggregates itself (Spark:
+/// group by `kind` and `key`, sum `n`): `domains` and `dead` (key empty), `ip` (numIP per
+/// address), `mx` (numMX per exchanger name), `cert` (numCert per registered domain), and
+/// `bad` (a row that is not a record: the problem as key). The claims' domain lists are left
+/// out (the labels do not read them).
+#[pyfunction]
+#[pyo3(signature = (batch, evidence, *, psl=None, psl_icann_only=false, companies=None))]
+fn count_rows(
+    batch: PyArrowType<RecordBatch>,
+    evidence: Vec<String>,
+    psl: Option<String>,
+    psl_icann_only: bool,
+    companies: Option<String>,
+) -> PyResult<PyArrowType<RecordBatch>> {
+    use arrow_array::Int64Array;
+    let mut lab = labeller_with(
+        &evidence,
+        LabelSettings::default(),
+        psl,
+        psl_icann_only,
+        companies,
+    )?;
+    let mut problems = Problems::default();
+    each_dns_of(batch.0, &mut problems, |d| {
+        lab.count_domain_view(d);
+        Ok(())
+    })?;
+    let c = lab.export_counts();
+    let mut rows: Vec<(&str, String, i64)> = vec![
+        ("domains", String::new(), c.domains as i64),
+        ("dead", String::new(), c.dead_primary_fallbacks as i64),
+    ];
+    rows.extend(
+        c.num_ip
+            .iter()
+            .map(|(ip, n)| ("ip", ip.to_string(), i64::from(*n))),
+    );
+    rows.extend(c.num_mx.into_iter().map(|(k, n)| ("mx", k, i64::from(n))));
+    rows.extend(
+        c.num_cert
+            .into_iter()
+            .map(|(k, n)| ("cert", k, i64::from(n))),
+    );
+    let kept = problems.kept.len() as u64;
+    rows.extend(problems.kept.into_iter().map(|p| ("bad", p, 1)));
+    if problems.count > kept {
+        rows.push((
+            "bad",
+            "(more rows that are not records)".into(),
+            (problems.count - kept) as i64,
+        ));
+    }
+    let kind: StringArray = rows.iter().map(|r| Some(r.0)).collect();
+    let key: StringArray = rows.iter().map(|r| Some(r.1.as_str())).collect();
+    let n: Int64Array = rows.iter().map(|r| Some(r.2)).collect();
+    let cols: Vec<(&str, ArrayRef)> = vec![
+        ("kind", Arc::new(kind)),
+        ("key", Arc::new(key)),
+        ("n", Arc::new(n)),
+    ];
+    RecordBatch::try_from_iter(cols)
+        .map(PyArrowType)
+        .map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// The merged counts (JSON, for `label_batch`) from rows of [`count_rows`] summed by kind and
+/// key. `mx` rows may be left out where the sum is 1 (see `Labeller::import_counts`).
+#[pyfunction]
+fn counts_from_rows(rows: Vec<(String, String, i64)>) -> PyResult<String> {
+    let mut c = mxinfer_label::BatchCounts::default();
+    let n32 = |n: i64, k: &str| {
+        u32::try_from(n)
+            .map_err(|_| PyValueError::new_err(format!("count {n} of {k:?} out of range")))
+    };
+    for (kind, key, n) in rows {
+        match kind.as_str() {
+            "domains" => c.domains += n.max(0) as u64,
+            "dead" => c.dead_primary_fallbacks += n.max(0) as u64,
+            "ip" => {
+                let ip = key.parse().map_err(|_| {
+                    PyValueError::new_err(format!("count of {key:?}: not an address"))
+                })?;
+                c.num_ip.insert(ip, n32(n, &key)?);
+            }
+            "mx" => {
+                let v = n32(n, &key)?;
+                c.num_mx.insert(key, v);
+            }
+            "cert" => {
+                let v = n32(n, &key)?;
+                c.num_cert.insert(key, v);
+            }
+            "bad" => {}
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "unknown count kind {other:?}"
+                )));
+            }
+        }
+    }
+    serde_json::to_string(&c).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
 /// Phase 2's merge: the counts of every part (JSON), added up.
 #[pyfunction]
 fn merge_counts(parts: Vec<String>) -> PyResult<String> {
@@ -633,6 +736,8 @@ fn _mxinfer(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(evidence_batch, m)?)?;
     m.add_function(wrap_pyfunction!(count_batch, m)?)?;
     m.add_function(wrap_pyfunction!(merge_counts, m)?)?;
+    m.add_function(wrap_pyfunction!(count_rows, m)?)?;
+    m.add_function(wrap_pyfunction!(counts_from_rows, m)?)?;
     m.add_function(wrap_pyfunction!(label_batch, m)?)?;
     Ok(())
 }

@@ -9,8 +9,10 @@ called on Arrow batches (`mapInArrow`), so the labels are those of `mxinfer labe
 1. evidence: per probe record, its address's evidence (`AddressEvidence`) and the key that
    decides between two records of an address; reduced by address (`max_by` of the key);
    the winners (one per address: they grow with addresses, not domains) are broadcast;
-2. counts: per partition of resolve records, its batch counts (`BatchCounts`); merged on the
-   driver (associative and commutative: any partitioning gives the same);
+2. counts: per partition of resolve records, its batch counts (`BatchCounts`) as rows, summed
+   by Spark (sums: any partitioning gives the same); the driver collects the shared ones
+   (numIP, numCert, the numMX of names used twice or more: they grow with providers and
+   addresses, not with domains) and broadcasts them;
 3. labels: per partition, a labeller with the evidence and the merged counts labels its
    domains: one row per domain with the columns of `mxinfer export labels` and `record`, the
    label record as JSON (what `mxinfer label` writes).
@@ -34,7 +36,7 @@ EVIDENCE_SCHEMA = (
     "ip string, live boolean, started_at string, digest_key string, evidence string, "
     "problem string"
 )
-COUNTS_SCHEMA = "counts string, bad bigint, problems array<string>"
+COUNT_ROWS_SCHEMA = "kind string, key string, n bigint"
 
 
 @dataclass
@@ -139,22 +141,22 @@ def label(
     bev = sc.broadcast(evidence_json)
     opts = dict(psl=psl, psl_icann_only=psl_icann_only, companies=companies)
 
-    # 2. Counts per partition, merged on the driver.
+    # 2. Counts per partition, as rows summed by Spark; the driver gets the shared ones only
+    # (numIP per address, numCert per certificate domain, numMX of the names used by two
+    # domains or more: a name used once is counted by the task that labels its domain).
     def count(batches):
-        import pyarrow as pa
-
         for b in batches:
-            counts, bad, problems = _mxinfer.count_batch(b, bev.value, **opts)
-            yield pa.RecordBatch.from_pydict(
-                {"counts": [counts], "bad": [bad], "problems": [problems]},
-                schema=pa.schema(
-                    [("counts", pa.string()), ("bad", pa.int64()), ("problems", pa.list_(pa.string()))]
-                ),
-            )
+            yield _mxinfer.count_rows(b, bev.value, **opts)
 
-    parts = dns.mapInArrow(count, COUNTS_SCHEMA).collect()
-    merged = _mxinfer.merge_counts([p.counts for p in parts])
-    bad_dns = sum(p.bad for p in parts)
+    sums = (
+        dns.mapInArrow(count, COUNT_ROWS_SCHEMA)
+        .groupBy("kind", "key")
+        .agg(F.sum("n").alias("n"))
+        .filter((F.col("kind") != "mx") | (F.col("n") >= 2))
+        .collect()
+    )
+    merged = _mxinfer.counts_from_rows([(r.kind, r.key, r.n) for r in sums if r.kind != "bad"])
+    bad_dns = [r for r in sums if r.kind == "bad"]
     seconds["counts"] = time.monotonic() - t
     t = time.monotonic()
     bmerged = sc.broadcast(merged)
@@ -176,13 +178,11 @@ def label(
                 yield out.cast(target)
 
     out = dns.mapInArrow(labels, _labels_schema())
-    problems = [r.problem for r in bad_probes]
-    for p in parts:
-        problems.extend(p.problems)
+    problems = [r.problem for r in bad_probes] + [r.key for r in bad_dns]
     seconds["plan"] = time.monotonic() - t
     return Outcome(
         labels=out,
-        bad_rows=len(bad_probes) + bad_dns,
+        bad_rows=len(bad_probes) + sum(r.n for r in bad_dns),
         problems=problems,
         seconds=seconds,
     )
