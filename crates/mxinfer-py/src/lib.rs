@@ -528,6 +528,29 @@ fn each_dns_of(
     }
 }
 
+/// The batch counts of one batch of resolve records, and its rows that are not records.
+fn count_part(
+    batch: RecordBatch,
+    evidence: &[String],
+    psl: Option<String>,
+    psl_icann_only: bool,
+    companies: Option<String>,
+) -> PyResult<(mxinfer_label::BatchCounts, Problems)> {
+    let mut lab = labeller_with(
+        evidence,
+        LabelSettings::default(),
+        psl,
+        psl_icann_only,
+        companies,
+    )?;
+    let mut problems = Problems::default();
+    each_dns_of(batch, &mut problems, |d| {
+        lab.count_domain_view(d);
+        Ok(())
+    })?;
+    Ok((lab.export_counts(), problems))
+}
+
 /// Phase 2 over one batch of resolve records: the batch counts of its domains as JSON
 /// (`BatchCounts`), and its rows that are not records (count, first ones).
 #[pyfunction]
@@ -539,20 +562,8 @@ fn count_batch(
     psl_icann_only: bool,
     companies: Option<String>,
 ) -> PyResult<(String, u64, Vec<String>)> {
-    let mut lab = labeller_with(
-        &evidence,
-        LabelSettings::default(),
-        psl,
-        psl_icann_only,
-        companies,
-    )?;
-    let mut problems = Problems::default();
-    each_dns_of(batch.0, &mut problems, |d| {
-        lab.count_domain_view(d);
-        Ok(())
-    })?;
-    let counts = serde_json::to_string(&lab.export_counts())
-        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let (c, problems) = count_part(batch.0, &evidence, psl, psl_icann_only, companies)?;
+    let counts = serde_json::to_string(&c).map_err(|e| PyValueError::new_err(e.to_string()))?;
     Ok((counts, problems.count, problems.kept))
 }
 
@@ -571,19 +582,7 @@ fn count_rows(
     companies: Option<String>,
 ) -> PyResult<PyArrowType<RecordBatch>> {
     use arrow_array::Int64Array;
-    let mut lab = labeller_with(
-        &evidence,
-        LabelSettings::default(),
-        psl,
-        psl_icann_only,
-        companies,
-    )?;
-    let mut problems = Problems::default();
-    each_dns_of(batch.0, &mut problems, |d| {
-        lab.count_domain_view(d);
-        Ok(())
-    })?;
-    let c = lab.export_counts();
+    let (c, problems) = count_part(batch.0, &evidence, psl, psl_icann_only, companies)?;
     let mut rows: Vec<(&str, String, i64)> = vec![
         ("domains", String::new(), c.domains as i64),
         ("dead", String::new(), c.dead_primary_fallbacks as i64),
