@@ -403,3 +403,17 @@ fn a_shard_out_of_range_is_a_usage_error_naming_the_flag() {
         );
     }
 }
+
+#[test]
+fn probe_reads_standard_input_only_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("dns.jsonl");
+    std::fs::write(&f, "").unwrap();
+    let o = mxinfer(&s(&["probe", "-", &p(&f), "--progress", "off"]));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("standard input (`-`) cannot be read together with other target files"),
+        "{err}"
+    );
+}
