@@ -88,12 +88,19 @@ def test_bad_rows_are_counted_and_reported(spark, world, tmp_path):
 def test_the_command_labels_the_world_as_the_cli(world, tmp_path):
     want = sorted(cli_labels(world, tmp_path / "cli.jsonl"))
     env = dict(os.environ, SPARK_LOCAL_IP="127.0.0.1")
+    # A run directory as input: its `*.meta.json` files are not records.
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    lines = (world / "dns.jsonl").read_text().splitlines(keepends=True)
+    (run_dir / "dns-0.jsonl").write_text("".join(lines[:200]))
+    (run_dir / "dns-1.jsonl").write_text("".join(lines[200:]))
+    (run_dir / "dns-0.jsonl.meta.json").write_text('{"tool": "mxinfer"}')
     for fmt in ["jsonl", "parquet"]:
         out = tmp_path / f"spark-{fmt}"
         p = subprocess.run(
             [
                 sys.executable, "-m", "mxinfer.spark", "label",
-                "--dns", str(world / "dns.jsonl"), "--probes", str(world / "probes.jsonl"),
+                "--dns", str(run_dir), "--probes", str(world / "probes.jsonl"),
                 "--pfx2as", str(world / "pfx2as.txt"), "--psl", str(world / "psl.dat"),
                 "--out", str(out), "--format", fmt, "--master", "local[2]",
             ],

@@ -49,8 +49,33 @@ class Outcome:
     seconds: Dict[str, float] = field(default_factory=dict)
 
 
+def _local_files(paths: List[str]) -> List[str]:
+    """Local directories as their files, as `mxinfer label` reads them (not hidden files, not
+    the `*.meta.json` run metadata beside each output); other paths (files, URLs such as
+    hdfs:// or s3a://, globs) as given."""
+    import os
+
+    out: List[str] = []
+    for p in paths:
+        if "://" in p or not os.path.isdir(p) or _is_parquet_dir(p):
+            out.append(p)
+            continue
+        names = sorted(
+            n
+            for n in os.listdir(p)
+            if not n.startswith(".")
+            and not n.endswith(".meta.json")
+            and os.path.isfile(os.path.join(p, n))
+        )
+        if not names:
+            raise ValueError(f"{p}: no input file in the directory")
+        out.extend(os.path.join(p, n) for n in names)
+    return out
+
+
 def _read(spark, paths: List[str]):
     """A DataFrame of the inputs: the export Parquet tables, or JSON Lines as text."""
+    paths = _local_files(paths)
     with_parquet = [p for p in paths if p.endswith(".parquet") or _is_parquet_dir(p)]
     if with_parquet and len(with_parquet) != len(paths):
         raise ValueError(f"{paths}: Parquet and JSON Lines mixed; give one kind")
