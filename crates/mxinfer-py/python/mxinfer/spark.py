@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 from . import _mxinfer
+from . import _files
 
 EVIDENCE_SCHEMA = (
     "ip string, live boolean, started_at string, digest_key string, evidence string, "
@@ -59,17 +60,8 @@ def _local_files(paths: List[str]) -> List[str]:
     for p in paths:
         if "://" in p or not os.path.isdir(p) or _is_parquet_dir(p):
             out.append(p)
-            continue
-        names = sorted(
-            n
-            for n in os.listdir(p)
-            if not n.startswith(".")
-            and not n.endswith(".meta.json")
-            and os.path.isfile(os.path.join(p, n))
-        )
-        if not names:
-            raise ValueError(f"{p}: no input file in the directory")
-        out.extend(os.path.join(p, n) for n in names)
+        else:
+            out.extend(_files([p]))  # the package's own rule for a directory
     return out
 
 
