@@ -239,11 +239,12 @@ pub fn probes(a: &IngestProbeArgs, argv: Vec<String>) -> anyhow::Result<Exit> {
         ),
         None => None,
     };
+    let judge = mxinfer_core::probe::verify::ChainJudge::new(
+        a.roots.as_deref(),
+        a.intermediates.as_deref(),
+    )?;
     let trust = ingest::trust::TrustSettings {
-        judge: mxinfer_core::probe::verify::ChainJudge::new(
-            a.roots.as_deref(),
-            a.intermediates.as_deref(),
-        )?,
+        judge: Some(&judge),
         at,
         recompute: a.recompute_trust,
     };
@@ -296,7 +297,7 @@ pub fn probes(a: &IngestProbeArgs, argv: Vec<String>) -> anyhow::Result<Exit> {
             formats,
             ingest: stats.clone(),
             recompute_trust: a.recompute_trust,
-            roots: trust.judge.roots_label().to_string(),
+            roots: judge.roots_label().to_string(),
         },
     )?;
     Ok(Exit::rejected_if(stats.malformed))

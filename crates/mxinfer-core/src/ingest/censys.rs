@@ -14,9 +14,9 @@
 //!   `other` (counted as `trust_unknown`): labels from it use banner, EHLO and MX names.
 
 use super::trust::{DatasetVerdict, TrustSettings, verdict};
-use super::zgrab2::cert_from_parsed;
 use super::{IngestStats, path, path_str, smtp_reply};
 use base64::Engine;
+use mxinfer_ingest::cert::cert_from_parsed;
 use mxinfer_record::{Certificate, HostProbe, ProbeStatus, TlsInfo};
 use serde_json::Value;
 use std::collections::HashSet;
@@ -92,7 +92,7 @@ fn finish(
 fn legacy(
     v: &Value,
     ip: IpAddr,
-    trust: &TrustSettings,
+    trust: &TrustSettings<'_>,
     stats: &mut IngestStats,
 ) -> Result<Option<HostProbe>, String> {
     let base = "p25.smtp.starttls";
@@ -168,7 +168,7 @@ fn legacy(
 fn current(
     v: &Value,
     ip: IpAddr,
-    trust: &TrustSettings,
+    trust: &TrustSettings<'_>,
     stats: &mut IngestStats,
 ) -> Result<Option<HostProbe>, String> {
     let services = v
@@ -230,7 +230,7 @@ fn current(
 /// Converts one Censys host: `Ok(None)` when the host has no port-25 SMTP data.
 pub fn probe(
     v: &Value,
-    trust: &TrustSettings,
+    trust: &TrustSettings<'_>,
     stats: &mut IngestStats,
 ) -> Result<Option<HostProbe>, String> {
     let ip_s = path_str(v, "ip").ok_or("no \"ip\"")?;
@@ -247,7 +247,7 @@ pub fn probe(
 /// Reads one Censys file (one record per address; hosts without port-25 SMTP are skipped).
 pub fn read(
     path: &std::path::Path,
-    trust: &TrustSettings,
+    trust: &TrustSettings<'_>,
     seen: &mut HashSet<IpAddr>,
     stats: &mut IngestStats,
     mut out: impl FnMut(HostProbe) -> std::io::Result<()>,

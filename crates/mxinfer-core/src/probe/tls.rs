@@ -6,7 +6,6 @@
 //! handshake signatures with the provider's algorithms, so the recorded chain is the one whose
 //! key the server actually holds.
 
-use base64::Engine;
 use mxinfer_record::Certificate;
 use rustls::pki_types::CertificateDer;
 use sha2::Digest;
@@ -221,85 +220,7 @@ fn kebab(s: &str) -> String {
     out
 }
 
-fn rfc3339(t: x509_parser::time::ASN1Time) -> String {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    t.to_datetime()
-        .to_offset(time::UtcOffset::UTC)
-        .format(&fmt)
-        .unwrap_or_default()
-}
-
-/// Summarises one DER certificate. A certificate x509-parser cannot read still gets a record
-/// with its DER and fingerprint (`version` 0, `key_type` `unknown`).
-pub fn summarize(der: &[u8]) -> Certificate {
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let sha = hex::encode(sha2::Sha256::digest(der));
-    let parsed = x509_parser::parse_x509_certificate(der);
-    let Ok((_, cert)) = parsed else {
-        return Certificate {
-            der: b64,
-            sha256: sha,
-            version: 0,
-            subject: String::new(),
-            subject_cn: None,
-            san_dns: Vec::new(),
-            issuer: String::new(),
-            serial: String::new(),
-            not_before: String::new(),
-            not_after: String::new(),
-            key_type: "unknown".into(),
-            key_bits: None,
-            self_signed: false,
-            is_ca: false,
-        };
-    };
-    let subject_cn = cert
-        .subject()
-        .iter_common_name()
-        .next()
-        .and_then(|cn| cn.as_str().ok().map(str::to_string));
-    let mut san_dns = Vec::new();
-    if let Ok(Some(san)) = cert.subject_alternative_name() {
-        for n in &san.value.general_names {
-            if let x509_parser::extensions::GeneralName::DNSName(d) = n {
-                san_dns.push(d.to_string());
-            }
-        }
-    }
-    let spki = cert.public_key();
-    let (key_type, key_bits) = match spki.parsed() {
-        Ok(x509_parser::public_key::PublicKey::RSA(r)) => ("rsa", Some(r.key_size() as u32)),
-        Ok(x509_parser::public_key::PublicKey::EC(ec)) => ("ecdsa", Some(ec.key_size() as u32)),
-        Ok(x509_parser::public_key::PublicKey::DSA(_)) => ("dsa", None),
-        _ => {
-            let oid = spki.algorithm.algorithm.to_id_string();
-            match oid.as_str() {
-                "1.3.101.112" => ("ed25519", Some(256)),
-                "1.3.101.113" => ("ed448", Some(456)),
-                _ => ("unknown", None),
-            }
-        }
-    };
-    let same_name = cert.subject().as_raw() == cert.issuer().as_raw();
-    let self_signed = same_name && cert.verify_signature(None).is_ok();
-    let is_ca = matches!(cert.basic_constraints(), Ok(Some(bc)) if bc.value.ca);
-    Certificate {
-        der: b64,
-        sha256: sha,
-        version: (cert.version().0 + 1) as u8,
-        subject: cert.subject().to_string(),
-        subject_cn,
-        san_dns,
-        issuer: cert.issuer().to_string(),
-        serial: hex::encode(cert.raw_serial()),
-        not_before: rfc3339(cert.validity().not_before),
-        not_after: rfc3339(cert.validity().not_after),
-        key_type: key_type.into(),
-        key_bits,
-        self_signed,
-        is_ca,
-    }
-}
+pub use mxinfer_ingest::cert::summarize;
 
 /// Most certificate summaries kept (the map is emptied when full).
 pub const SUMMARY_CACHE_MAX: usize = 100_000;

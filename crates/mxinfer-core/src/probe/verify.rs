@@ -265,31 +265,28 @@ fn map_error(e: &webpki::Error, leaf: Option<&Certificate>) -> UntrustedReason {
     }
 }
 
-/// Whether the leaf names `host` (see the module docs for the rules).
-pub fn name_matches(leaf: &Certificate, host: &str) -> bool {
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    if host.is_empty() || host.parse::<std::net::IpAddr>().is_ok() {
-        return false;
-    }
-    if leaf.san_dns.is_empty() {
-        return leaf
-            .subject_cn
-            .as_deref()
-            .is_some_and(|cn| pattern_matches(cn, &host));
-    }
-    leaf.san_dns.iter().any(|p| pattern_matches(p, &host))
-}
+pub use mxinfer_ingest::cert::name_matches;
 
-fn pattern_matches(pattern: &str, host: &str) -> bool {
-    let p = pattern.trim_end_matches('.').to_ascii_lowercase();
-    if let Some(rest) = p.strip_prefix("*.") {
-        // The wildcard stands for exactly one whole left-most label.
-        match host.split_once('.') {
-            Some((first, tail)) => !first.is_empty() && tail == rest && rest.contains('.'),
-            None => false,
-        }
-    } else {
-        p == host
+/// The judge as ingest uses it for datasets without a verdict of their own.
+impl mxinfer_ingest::trust::ChainJudging for ChainJudge {
+    fn judge_chain(
+        &self,
+        chain: &[Vec<u8>],
+        summaries: &[Certificate],
+        names: &[String],
+        at_unix: u64,
+        checked_at: String,
+    ) -> ChainVerdict {
+        let chain: Vec<CertificateDer<'_>> = chain
+            .iter()
+            .map(|d| CertificateDer::from(d.as_slice()))
+            .collect();
+        let at = UnixTime::since_unix_epoch(std::time::Duration::from_secs(at_unix));
+        self.judge(&chain, summaries, names, at, checked_at)
+    }
+
+    fn roots_label(&self) -> &str {
+        ChainJudge::roots_label(self)
     }
 }
 

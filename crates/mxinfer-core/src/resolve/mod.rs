@@ -11,7 +11,8 @@
 //! [`needs_second_pass`] whether a record holds a transient failure, and the pipeline asks again.
 
 pub mod cache;
-pub mod classify;
+/// The classification rules (shared with ingest): `mxinfer_ingest::classify`.
+pub use mxinfer_ingest::classify;
 pub mod dns;
 
 use crate::input::InputDomain;

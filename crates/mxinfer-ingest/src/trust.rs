@@ -1,16 +1,36 @@
 //! Certificate trust for ingested scans: the dataset's own verdict when it carries one
 //! (zgrab2 and legacy Censys `validation.browser_trusted`), otherwise computed from the raw
-//! chain by the probe stage's judge, with validity judged at the snapshot's time (`--at`, else
-//! the record's own timestamp), never today's; roots: the shipped Mozilla set unless `--roots`.
+//! chain by a [`ChainJudging`] the caller supplies (the probe stage's judge in `mxinfer
+//! ingest`: the shipped Mozilla set unless `--roots`), with validity judged at the snapshot's
+//! time (`--at`, else the record's own timestamp), never today's. Without a judge (the Python
+//! package, which links no TLS stack), a chain without the dataset's verdict is not judged:
+//! it is untrusted with reason `other` and a detail that says so, and counted as unknown.
 
-use super::IngestStats;
-use crate::probe::verify::{ChainJudge, name_matches};
+use crate::IngestStats;
+use crate::cert::name_matches;
 use mxinfer_record::{Certificate, ChainVerdict, UntrustedReason};
-use rustls::pki_types::{CertificateDer, UnixTime};
+
+/// Something that judges a presented chain as the probe stage does.
+pub trait ChainJudging {
+    /// The verdict on `chain` (DER, leaf first; `summaries` in the same order) for the
+    /// exchanger `names`, with validity judged at `at_unix` (seconds); `checked_at` is that
+    /// time as the record shows it.
+    fn judge_chain(
+        &self,
+        chain: &[Vec<u8>],
+        summaries: &[Certificate],
+        names: &[String],
+        at_unix: u64,
+        checked_at: String,
+    ) -> ChainVerdict;
+    /// The root set, as the verdict's `roots` names it.
+    fn roots_label(&self) -> &str;
+}
 
 /// How the trust of ingested chains is decided.
-pub struct TrustSettings {
-    pub judge: ChainJudge,
+pub struct TrustSettings<'a> {
+    /// `None`: only the dataset's verdicts (see the module docs).
+    pub judge: Option<&'a (dyn ChainJudging + Sync)>,
     /// The snapshot's time; `None`: each record's own timestamp.
     pub at: Option<time::OffsetDateTime>,
     /// Ignore the dataset's verdicts and compute every one from the raw chain.
@@ -63,12 +83,12 @@ pub fn verdict(
     names: &[String],
     dataset: Option<DatasetVerdict>,
     observed: Option<time::OffsetDateTime>,
-    t: &TrustSettings,
+    t: &TrustSettings<'_>,
     stats: &mut IngestStats,
 ) -> Option<ChainVerdict> {
     let leaf = summaries.first()?;
     let at = t.at.or(observed);
-    let checked_at = at.map(super::rfc3339).unwrap_or_default();
+    let checked_at = at.map(crate::rfc3339).unwrap_or_default();
     let (name_match, matched_name) = match names.iter().find(|n| name_matches(leaf, n)) {
         Some(n) => (true, Some(n.clone())),
         None => (false, None),
@@ -85,35 +105,30 @@ pub fn verdict(
             roots: format!("dataset ({})", d.source),
         });
     }
-    let Some(at) = at.filter(|_| !ders.is_empty()) else {
+    let judge = t.judge.filter(|_| !ders.is_empty());
+    let (Some(at), Some(judge)) = (at, judge) else {
         stats.trust_unknown += 1;
         return Some(ChainVerdict {
             trusted: false,
             reason: Some(UntrustedReason::Other),
             detail: Some(if ders.is_empty() {
                 "the dataset has neither a trust verdict nor the raw chain".to_string()
+            } else if judge.is_none() {
+                "the dataset has no trust verdict and this reader judges no chain \
+                 (mxinfer ingest probes does)"
+                    .to_string()
             } else {
                 "no observation time: give --at".to_string()
             }),
             name_match,
             matched_name,
             checked_at,
-            roots: t.judge.roots_label().to_string(),
+            roots: t.judge.map_or("none", |j| j.roots_label()).to_string(),
         });
     };
     stats.trust_computed += 1;
-    let chain: Vec<CertificateDer<'_>> = ders
-        .iter()
-        .map(|d| CertificateDer::from(d.as_slice()))
-        .collect();
     let secs = at.unix_timestamp().max(0) as u64;
-    Some(t.judge.judge(
-        &chain,
-        summaries,
-        names,
-        UnixTime::since_unix_epoch(std::time::Duration::from_secs(secs)),
-        checked_at,
-    ))
+    Some(judge.judge_chain(ders, summaries, names, secs, checked_at))
 }
 
 #[cfg(test)]
