@@ -5,6 +5,8 @@
 //! JSON). No network stack, no async runtime, no TLS: only the schema, the labeller and the
 //! tables. The Python side (`python/mxinfer/__init__.py`) is the documented API.
 
+mod ingest;
+
 use arrow_array::{ArrayRef, RecordBatch, StringArray};
 use arrow_pyarrow::{PyArrowType, Table};
 use arrow_schema::{DataType, Field, Schema};
@@ -738,5 +740,8 @@ fn _mxinfer(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(count_rows, m)?)?;
     m.add_function(wrap_pyfunction!(counts_from_rows, m)?)?;
     m.add_function(wrap_pyfunction!(label_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(ingest::openintel_facts, m)?)?;
+    m.add_function(wrap_pyfunction!(ingest::openintel_records, m)?)?;
+    m.add_function(wrap_pyfunction!(ingest::zgrab2_probes, m)?)?;
     Ok(())
 }

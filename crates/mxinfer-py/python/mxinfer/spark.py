@@ -2,6 +2,7 @@
 
     python -m mxinfer.spark label --dns PATH... --probes PATH... [--pfx2as FILE]
         [--approach A] --out DIR [--format parquet|jsonl] [--master URL]
+        [--dns-format mxinfer|openintel] [--probes-format mxinfer|zgrab2]
 
 or `spark-submit` with this module. Spark is the engine; the method is the Rust labeller's,
 called on Arrow batches (`mapInArrow`), so the labels are those of `mxinfer label`:
@@ -18,8 +19,11 @@ called on Arrow batches (`mapInArrow`), so the labels are those of `mxinfer labe
    label record as JSON (what `mxinfer label` writes).
 
 Inputs: mxinfer's JSON Lines (read as text; gzip as Spark reads it) or the Parquet tables of
-`mxinfer export`. Rows that are not records are counted and reported (the job prints them,
-`label()` returns them), never dropped silently.
+`mxinfer export`; or, through the readers, OpenINTEL forward-DNS Parquet (`--dns-format
+openintel`, `read_openintel`) and zgrab2 smtp JSON Lines (`--probes-format zgrab2`,
+`read_zgrab2`), converted by the rules of `mxinfer ingest` (crate `mxinfer-ingest`) into the
+records it writes. Rows that are not records are counted and reported (the job prints them,
+`label()` and the readers return them), never dropped silently.
 """
 
 from __future__ import annotations
@@ -85,6 +89,225 @@ def _is_parquet_dir(p: str) -> bool:
         if any(f.endswith(".parquet") for f in files):
             return True
     return False
+
+
+@dataclass
+class Read:
+    """What a reader of another tool's dataset made: `df` holds the records (JSON, column
+    `value`, as `mxinfer ingest` writes them) and the counts `mxinfer ingest` reports."""
+
+    df: object  # pyspark.sql.DataFrame
+    rows: int = 0
+    records: int = 0
+    malformed: int = 0
+    duplicates: int = 0
+    skipped: int = 0
+    trust: Dict[str, int] = field(default_factory=dict)
+    problems: List[str] = field(default_factory=list)
+
+    def summary(self, what: str) -> str:
+        trust = "".join(f", trust {k} {v}" for k, v in sorted(self.trust.items()))
+        return (
+            f"{what}: {self.rows} rows, {self.records} records, {self.malformed} malformed, "
+            f"{self.duplicates} duplicates, {self.skipped} skipped{trust}"
+        )
+
+
+PROBLEMS_KEPT = 1000
+OPENINTEL_FACTS_SCHEMA = (
+    "kind string, key string, pos bigint, fact string, exchange string, adds boolean, "
+    "problem string"
+)
+ZGRAB2_SCHEMA = "ip string, pos bigint, value string, trust string, problem string"
+
+
+def _file_table(spark, uris_counts, given: List[str]):
+    """The files Spark read (`_metadata.file_path` URIs with their row or line counts) in the
+    order `mxinfer ingest` reads them: as given on the command line, a directory's files by
+    name; each with the name a problem is reported under (the path as given when it was
+    given, else the path) and the count of rows of the files before it."""
+    import os
+    from urllib.parse import unquote, urlparse
+
+    def local(uri: str) -> str:
+        u = urlparse(uri)
+        return unquote(u.path) if u.scheme in ("", "file") else uri
+
+    given_abs = [(i, g, os.path.abspath(g) if "://" not in g else g) for i, g in enumerate(given)]
+
+    def order(uri: str):
+        path = local(uri)
+        for i, g, a in given_abs:
+            if path == a or uri == a:
+                return (i, path, g)
+            if path.startswith(a.rstrip("/") + "/"):
+                return (i, path, path)
+        return (len(given), path, path)
+
+    rows = []
+    offset = 0
+    for uri, n in sorted(uris_counts.items(), key=lambda kv: order(kv[0])[:2]):
+        rows.append((uri, order(uri)[2], offset))
+        offset += n
+    return spark.createDataFrame(rows, "_uri string, _file string, _off bigint")
+
+
+def read_openintel(spark, paths: List[str]) -> Read:
+    """OpenINTEL forward-DNS Parquet (FORMATS.md: one row per DNS record) -> resolve records,
+    as `mxinfer ingest dns` makes them: rows read as facts in parallel, the MX-query facts
+    grouped by domain and the A/AAAA facts by name (Spark), joined to the domains that name
+    them, and each domain's record built by the same Rust code. Positions (a domain's
+    `input.line`, the order of its rows, the reported row of a malformed one) are those of
+    `mxinfer ingest dns` over the same files in the same order."""
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    paths = _local_files(paths)
+    raw = spark.read.parquet(*paths).select(
+        "*",
+        F.col("_metadata.file_path").alias("_uri"),
+        F.col("_metadata.row_index").alias("_ri"),
+    )
+    counts = {r._uri: r["count"] for r in raw.groupBy("_uri").count().collect()}
+    files = _file_table(spark, counts, paths)
+    positioned = (
+        raw.join(F.broadcast(files), "_uri")
+        .withColumn("_row", F.col("_ri") + 1)
+        .withColumn("_pos", F.col("_off") + F.col("_ri") + 1)
+    )
+
+    def facts_of(batches):
+        for b in batches:
+            yield _mxinfer.openintel_facts(b)
+
+    facts = positioned.mapInArrow(facts_of, OPENINTEL_FACTS_SCHEMA).persist(
+        StorageLevel.MEMORY_AND_DISK
+    )
+    kinds = {
+        (r.kind, r.adds): r["count"] for r in facts.groupBy("kind", "adds").count().collect()
+    }
+    problems = [
+        r.problem
+        for r in facts.filter(F.col("kind") == "bad")
+        .orderBy("pos")
+        .select("problem")
+        .limit(PROBLEMS_KEPT)
+        .collect()
+    ]
+    mx = facts.filter(F.col("kind") == "mx")
+    domains = mx.groupBy("key").agg(F.collect_list(F.struct("pos", "fact")).alias("facts"))
+    names = (
+        mx.filter(F.col("exchange").isNotNull())
+        .select("key", F.col("exchange").alias("name"))
+        .union(mx.select("key", F.col("key").alias("name")))
+        .distinct()
+    )
+    addresses = (
+        facts.filter(F.col("kind") == "address")
+        .groupBy(F.col("key").alias("name"))
+        .agg(F.collect_list(F.struct("pos", "fact")).alias("ips"))
+    )
+    by_domain = (
+        names.join(addresses, "name")
+        .groupBy("key")
+        .agg(F.collect_list(F.struct("name", "ips")).alias("addrs"))
+    )
+    groups = domains.join(by_domain, "key", "left").select(
+        F.to_json(F.struct(F.col("key").alias("domain"), "facts", "addrs")).alias("value")
+    )
+
+    def records_of(batches):
+        for b in batches:
+            yield _mxinfer.openintel_records(b)
+
+    df = groups.mapInArrow(records_of, "value string")
+    n = lambda k, a=None: sum(v for (kk, aa), v in kinds.items() if kk == k and (a is None or aa == a))  # noqa: E731
+    return Read(
+        df=df,
+        rows=sum(kinds.values()),
+        records=domains.count(),
+        malformed=n("bad"),
+        skipped=n("skip") + n("mx", False),
+        problems=problems,
+    )
+
+
+def read_zgrab2(spark, paths: List[str], *, port: int = 25, at: Optional[str] = None) -> Read:
+    """zgrab2 smtp JSON Lines (plain or gzip) -> probe records, as `mxinfer ingest probes`
+    makes them: one record per address, the first in input order when an address appears
+    again (later ones are counted as duplicates); trust is zgrab2's own verdict
+    (`validation.browser_trusted`). A chain without one is recorded as not judged: this
+    package links no TLS stack; `mxinfer ingest probes` judges such chains. `port` is the
+    port of records that do not say; `at` the snapshot time (RFC 3339 or a date)."""
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    paths = _local_files(paths)
+    # Lines end at LF only, as `mxinfer ingest` reads them; a line's number comes from its
+    # file block and its place in the partition that read the block (consecutive ids).
+    raw = (
+        spark.read.option("lineSep", "\n")
+        .text(paths)
+        .select(
+            "value",
+            F.col("_metadata.file_path").alias("_uri"),
+            F.col("_metadata.file_block_start").alias("_blk"),
+            F.monotonically_increasing_id().alias("_m"),
+        )
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
+    blocks = raw.groupBy("_uri", "_blk").agg(F.count("*").alias("n"), F.min("_m").alias("m0")).collect()
+    per_file: Dict[str, int] = {}
+    for b in blocks:
+        per_file[b._uri] = per_file.get(b._uri, 0) + b.n
+    files = {r._uri: (r._file, r._off) for r in _file_table(spark, per_file, paths).collect()}
+    block_rows = []
+    for uri in per_file:
+        before = 0
+        for b in sorted((b for b in blocks if b._uri == uri), key=lambda b: b._blk):
+            name, off = files[uri]
+            block_rows.append((uri, b._blk, name, before, off, b.m0))
+            before += b.n
+    bt = spark.createDataFrame(
+        block_rows, "_uri string, _blk bigint, _file string, _before bigint, _off bigint, m0 bigint"
+    )
+    lines = (
+        raw.join(F.broadcast(bt), ["_uri", "_blk"])
+        .withColumn("_line", F.col("_before") + F.col("_m") - F.col("m0") + 1)
+        .withColumn("_pos", F.col("_off") + F.col("_line"))
+        .select("value", "_file", "_line", "_pos")
+    )
+
+    def probes_of(batches):
+        for b in batches:
+            yield _mxinfer.zgrab2_probes(b, port=port, at=at)
+
+    probes = lines.mapInArrow(probes_of, ZGRAB2_SCHEMA).persist(StorageLevel.MEMORY_AND_DISK)
+    ok = probes.filter(F.col("problem").isNull())
+    first = ok.groupBy("ip").agg(
+        F.min_by("value", "pos").alias("value"), F.count("*").alias("n")
+    )
+    stats = ok.agg(
+        F.count("*").alias("ok"),
+        F.count("trust").alias("chains"),
+        F.sum(F.when(F.col("trust") == "dataset", 1).otherwise(0)).alias("dataset"),
+    ).first()
+    distinct = first.count()
+    malformed = probes.filter(F.col("problem").isNotNull())
+    problems = [
+        r.problem for r in malformed.orderBy("pos").select("problem").limit(PROBLEMS_KEPT).collect()
+    ]
+    n_bad = malformed.count()
+    dataset = int(stats.dataset or 0)
+    return Read(
+        df=first.select("value"),
+        rows=stats.ok + n_bad,
+        records=distinct,
+        malformed=n_bad,
+        duplicates=stats.ok - distinct,
+        trust={"from_dataset": dataset, "unknown": stats.chains - dataset},
+        problems=problems,
+    )
 
 
 def _labels_schema():
@@ -221,6 +444,20 @@ def main(argv=None) -> int:
     lp.add_argument("--out", required=True, help="output directory")
     lp.add_argument("--format", default="parquet", choices=["parquet", "jsonl"])
     lp.add_argument("--master", default="local[*]")
+    lp.add_argument(
+        "--dns-format",
+        default="mxinfer",
+        choices=["mxinfer", "openintel"],
+        help="mxinfer: resolve records (JSON Lines or export Parquet); openintel: OpenINTEL forward-DNS Parquet",
+    )
+    lp.add_argument(
+        "--probes-format",
+        default="mxinfer",
+        choices=["mxinfer", "zgrab2"],
+        help="mxinfer: probe records (JSON Lines or export Parquet); zgrab2: zgrab2 smtp JSON Lines",
+    )
+    lp.add_argument("--port", type=int, default=25, help="zgrab2: the port of records that do not say")
+    lp.add_argument("--at", help="zgrab2: the snapshot's time (RFC 3339 or YYYY-MM-DD)")
     a = ap.parse_args(argv)
 
     import os
@@ -239,11 +476,26 @@ def main(argv=None) -> int:
         )
     spark = builder.getOrCreate()
     started = time.monotonic() - t0
+    reads: List[Read] = []
     try:
+        t = time.monotonic()
+        if a.dns_format == "openintel":
+            reads.append(read_openintel(spark, a.dns))
+            print(f"mxinfer.spark: {reads[-1].summary('OpenINTEL')}", file=sys.stderr)
+            dns = reads[-1].df
+        else:
+            dns = _read(spark, a.dns)
+        if a.probes_format == "zgrab2":
+            reads.append(read_zgrab2(spark, a.probes, port=a.port, at=a.at))
+            print(f"mxinfer.spark: {reads[-1].summary('zgrab2')}", file=sys.stderr)
+            probes = reads[-1].df
+        else:
+            probes = _read(spark, a.probes)
+        read_seconds = time.monotonic() - t
         o = label(
             spark,
-            _read(spark, a.dns),
-            _read(spark, a.probes),
+            dns,
+            probes,
             pfx2as=a.pfx2as,
             approach=a.approach,
             threshold=a.threshold,
@@ -252,6 +504,10 @@ def main(argv=None) -> int:
             companies=a.companies,
             compact=a.compact,
         )
+        if reads:
+            o.seconds = {"read": read_seconds, **o.seconds}
+            o.problems = [p for r in reads for p in r.problems] + o.problems
+            o.bad_rows += sum(r.malformed for r in reads)
         t = time.monotonic()
         if a.format == "jsonl":
             o.labels.select("record").write.mode("overwrite").text(a.out)
