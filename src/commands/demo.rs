@@ -95,6 +95,7 @@ async fn run_in(args: &DemoArgs, mode: ProgressMode, dir: &Path) -> anyhow::Resu
         shard: None,
         ipv6: false,
         threads: 2,
+        keep_log: false,
     })?;
     let ns = dns
         .as_ref()

@@ -57,5 +57,6 @@ pub fn serve_settings(a: ServeArgs) -> ServeSettings {
         no_dns: a.no_dns,
         shard: a.shard.map(|s| (s.index as usize, s.count as usize)),
         threads: a.threads,
+        keep_log: false,
     }
 }

@@ -788,3 +788,85 @@ fn silent_syn_is_a_connect_timeout() {
     drop(held);
     drop(listener);
 }
+
+/// Finished probe records reach the file within the flush window while the run goes on
+/// (README "Durable progress"), not only when the stage ends or a 64 KiB buffer fills: a
+/// killed run loses at most the window. Twelve slow sessions one after the other; when the
+/// farm has seen the fifth QUIT, every session that ended more than the window (plus a
+/// margin for the prober to read the reply) before the file is read is in it.
+#[test]
+fn finished_records_reach_the_file_within_the_flush_window() {
+    let mut p = builtin("normal").unwrap();
+    p.step_delay_ms.insert("EHLO".into(), 150);
+    let ips: Vec<IpAddr> = (0..12).map(|_| common::loopback_addr()).collect();
+    let farm = Farm::start(FarmSpec {
+        port: 0,
+        hosts: ips
+            .iter()
+            .map(|ip| (*ip, p.clone(), Duration::ZERO))
+            .collect(),
+        keep_log: true,
+        log_file: None,
+        threads: 0,
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ca.pem"), &farm.ca_pem).unwrap();
+    let targets: String = ips
+        .iter()
+        .map(|ip| format!("{ip},normal.farm.test\n"))
+        .collect();
+    std::fs::write(dir.path().join("targets.txt"), targets).unwrap();
+    let out = dir.path().join("probes.jsonl");
+    let port = farm.port.to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mxinfer"))
+        .args(["probe", dir.path().join("targets.txt").to_str().unwrap()])
+        .args(["--out", out.to_str().unwrap(), "--port", &port])
+        .args(["--roots", dir.path().join("ca.pem").to_str().unwrap()])
+        .args(["--allow-private", "--concurrency", "1", "--progress", "off"])
+        .env("MXINFER_LOOPBACK_ONLY", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let quits = |farm: &Farm| -> Vec<(IpAddr, Instant)> {
+        farm.commands()
+            .into_iter()
+            .filter(|c| c.line.eq_ignore_ascii_case("QUIT"))
+            .map(|c| (c.addr, c.at))
+            .collect()
+    };
+    let t0 = Instant::now();
+    while quits(&farm).len() < 5 && t0.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(mxinfer_core::pipeline::FLUSH_WINDOW + Duration::from_millis(300));
+    let read_at = Instant::now();
+    let text = std::fs::read_to_string(&out).unwrap_or_default();
+    let still_running = child.try_wait().unwrap().is_none();
+    let written: Vec<String> = text
+        .lines()
+        .map(|l| serde_json::from_str::<HostProbe>(l).unwrap().ip)
+        .collect();
+    let due: Vec<IpAddr> = quits(&farm)
+        .into_iter()
+        .filter(|(_, at)| {
+            *at + mxinfer_core::pipeline::FLUSH_WINDOW + Duration::from_millis(250) < read_at
+        })
+        .map(|(ip, _)| ip)
+        .collect();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        still_running,
+        "the run ended before the check: sessions too fast"
+    );
+    assert!(due.len() >= 5, "{due:?}");
+    for ip in &due {
+        assert!(
+            written.contains(&ip.to_string()),
+            "{ip} ended its session more than the window ago and is not in the file \
+             (written: {written:?})"
+        );
+    }
+}

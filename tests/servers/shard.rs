@@ -162,6 +162,7 @@ fn three_shards_of_resolve_and_probe_give_the_unsharded_labels() {
         shard: None,
         ipv6: false,
         threads: 2,
+        keep_log: false,
     })
     .unwrap();
     let (dns, farm) = (dns.unwrap(), farm.unwrap());

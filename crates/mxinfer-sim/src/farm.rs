@@ -273,11 +273,12 @@ pub fn builtin(name: &str) -> Result<Persona, FarmError> {
         })
 }
 
-/// One command received: the farm address and the line.
+/// One command received: the farm address, the line and when it arrived.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Received {
     pub addr: IpAddr,
     pub line: String,
+    pub at: std::time::Instant,
 }
 
 /// What the farm shares between connections.
@@ -720,6 +721,7 @@ impl Shared {
             l.push(Received {
                 addr,
                 line: line.to_string(),
+                at: std::time::Instant::now(),
             });
         }
         if let Some(f) = &self.log_file

@@ -1152,6 +1152,8 @@ pub struct ServeSettings {
     pub shard: Option<(usize, usize)>,
     /// Worker threads of the farm's runtime.
     pub threads: usize,
+    /// Keep every SMTP command in memory with its arrival time (`Farm::commands`; tests).
+    pub keep_log: bool,
 }
 
 /// `mxinfer sim serve`: the world's zone on `args.dns` (unless `no_dns`) and (unless
@@ -1201,7 +1203,7 @@ pub fn serve(
             super::farm::FarmSpec {
                 port: args.port,
                 hosts,
-                keep_log: false,
+                keep_log: args.keep_log,
                 log_file: args.command_log.clone(),
                 threads: args.threads,
             },
@@ -1387,6 +1389,7 @@ mod tests {
             no_dns: false,
             shard: None,
             threads: 1,
+            keep_log: false,
         })
         .err()
         .unwrap();

@@ -27,6 +27,47 @@ use std::time::Instant;
 /// Input lines buffered between the reader thread and the resolvers.
 const INPUT_CHANNEL: usize = 4096;
 
+/// How long a finished resolve or probe record may wait in the output buffer before it is
+/// written to the file (README "Durable progress"): a killed run loses at most the records
+/// finished in this window, and `--resume` redoes only those.
+pub const FLUSH_WINDOW: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// When the records written since the last flush must reach the file: [`FLUSH_WINDOW`] after
+/// the first of them. The stage loops wait for it beside their work (one timer, not one per
+/// record) and flush when it comes.
+#[derive(Default)]
+struct FlushClock {
+    due: Option<tokio::time::Instant>,
+}
+
+impl FlushClock {
+    /// A record was written (buffered).
+    fn wrote(&mut self) {
+        if self.due.is_none() {
+            self.due = Some(tokio::time::Instant::now() + FLUSH_WINDOW);
+        }
+    }
+
+    /// Sleeps until the flush is due (for ever when nothing waits).
+    fn until_due(&self) -> tokio::time::Sleep {
+        // Far enough never to come; the select branch is disabled then anyway.
+        let never = tokio::time::Instant::now() + std::time::Duration::from_secs(86_400 * 365);
+        tokio::time::sleep_until(self.due.unwrap_or(never))
+    }
+
+    fn pending(&self) -> bool {
+        self.due.is_some()
+    }
+
+    /// Writes what waits to the file.
+    fn flush(&mut self, out: &mut dyn Write) -> crate::Result<()> {
+        if self.due.take().is_some() {
+            out.flush().map_err(Error::Output)?;
+        }
+        Ok(())
+    }
+}
+
 /// Reads a domain list on a blocking thread, sends accepted domains, reports bad lines.
 fn spawn_reader(
     path: String,
@@ -149,6 +190,11 @@ impl TargetSink {
         }
     }
 
+    /// Whether sending `n` targets may wait (the probe stage's queue has less room).
+    pub fn would_wait(&self, n: usize) -> bool {
+        n > 0 && self.tx.as_ref().is_some_and(|tx| tx.capacity() < n)
+    }
+
     /// Ends the stream of targets (the probe stage finishes what it has).
     pub fn close(&mut self) {
         self.tx = None;
@@ -208,6 +254,7 @@ pub async fn run_resolve(
     );
     let cancelled = cancel.cancelled();
     tokio::pin!(cancelled);
+    let mut clock = FlushClock::default();
     loop {
         tokio::select! {
             item = stream.next() => {
@@ -219,13 +266,18 @@ pub async fn run_resolve(
                     continue;
                 }
                 emit(out, &rec, &mut counts)?;
+                clock.wrote();
                 if let Some(s) = &mut sink {
                     let t = s.note(&rec);
+                    if s.would_wait(t.len()) {
+                        clock.flush(out)?; // nothing waits in the buffer while the send does
+                    }
                     s.send(t).await;
                 }
                 done += 1;
                 progress.tick(done, &|| status_line(&counts));
             }
+            _ = clock.until_due(), if clock.pending() => clock.flush(out)?,
             _ = &mut cancelled, if !interrupted => {
                 interrupted = true;
                 progress.finish("interrupted: writing what is known");
@@ -247,16 +299,26 @@ pub async fn run_resolve(
                 })
                 .buffer_unordered(run.concurrency),
         );
-        while let Some(joined) = second.next().await {
-            let mut rec = joined.map_err(|e| Error::Task("resolver", e))?;
-            rec.shard = shard;
-            emit(out, &rec, &mut counts)?;
-            if let Some(s) = &mut sink {
-                let t = s.note(&rec);
-                s.send(t).await;
+        loop {
+            tokio::select! {
+                item = second.next() => {
+                    let Some(joined) = item else { break };
+                    let mut rec = joined.map_err(|e| Error::Task("resolver", e))?;
+                    rec.shard = shard;
+                    emit(out, &rec, &mut counts)?;
+                    clock.wrote();
+                    if let Some(s) = &mut sink {
+                        let t = s.note(&rec);
+                        if s.would_wait(t.len()) {
+                            clock.flush(out)?;
+                        }
+                        s.send(t).await;
+                    }
+                    done += 1;
+                    progress.tick(done, &|| status_line(&counts));
+                }
+                _ = clock.until_due(), if clock.pending() => clock.flush(out)?,
             }
-            done += 1;
-            progress.tick(done, &|| status_line(&counts));
         }
     } else {
         // Interrupted: what is known is still written (first-pass records).
@@ -855,6 +917,7 @@ pub async fn probe_targets(
     tokio::pin!(stream);
     let cancelled = cancel.cancelled();
     tokio::pin!(cancelled);
+    let mut clock = FlushClock::default();
     loop {
         tokio::select! {
             item = stream.next() => {
@@ -862,6 +925,7 @@ pub async fn probe_targets(
                 let mut rec = joined.map_err(|e| Error::Task("probe", e))?;
                 rec.shard = shard;
                 jsonl::write(out, &rec).map_err(Error::Output)?;
+                clock.wrote();
                 let status = serde_json::to_value(rec.status)
                     .map_err(|e| Error::json("encoding a probe status", e))?
                     .as_str()
@@ -871,6 +935,7 @@ pub async fn probe_targets(
                 done += 1;
                 progress.tick(done, &|| probe_status_line(&counts));
             }
+            _ = clock.until_due(), if clock.pending() => clock.flush(out)?,
             _ = &mut cancelled, if !interrupted => {
                 interrupted = true;
                 progress.finish("interrupted: records of unfinished probes are not written");
