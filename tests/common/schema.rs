@@ -326,6 +326,8 @@ pub struct TlsInfo {
     pub ehlo: Option<SmtpReply>,
     #[serde(default)]
     pub error: Option<String>,
+    #[serde(default)]
+    pub legacy_retry: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Clone)]

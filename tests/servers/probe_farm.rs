@@ -425,6 +425,52 @@ fn tls10_only_needs_the_legacy_stack() {
     );
 }
 
+/// A version-intolerant TLS 1.0 server hangs up on a modern ClientHello without an alert:
+/// the prober retries with the legacy stack offering TLS 1.0 only, gets the whole chain, and
+/// the record says which stack got it and why it retried.
+#[test]
+fn tls10_server_that_hangs_up_on_a_modern_hello_gets_the_legacy_retry() {
+    if !cfg!(feature = "legacy-tls") {
+        return;
+    }
+    let r = probe_persona("tls10-intolerant", &[]);
+    assert_eq!(r.rec.status, "ok", "{:?}", r.rec.error);
+    assert_eq!(r.rec.flags, vec!["legacy-tls"]);
+    let t = tls(&r.rec);
+    assert_eq!(t.stack, "openssl");
+    assert!(t.established);
+    assert_eq!(t.version.as_deref(), Some("TLSv1"));
+    assert_eq!(t.chain.len(), 2, "leaf and intermediate");
+    assert!(verdict(&r.rec).trusted);
+    assert_eq!(
+        t.legacy_retry.as_deref(),
+        Some("eof-after-client-hello; offered TLS 1.0 only")
+    );
+    assert!(t.ehlo.is_some());
+    assert_eq!(r.rec.quit.as_ref().unwrap().code, 221);
+    // The plaintext dialogue twice (rustls, then OpenSSL), EHLO once more inside TLS.
+    let v = verbs(&r.farm, r.ip);
+    assert_eq!(v.iter().filter(|x| *x == "STARTTLS").count(), 2, "{v:?}");
+    // Without the fallback: tls-failed, the hang-up named, the chain lost.
+    let dir = tempfile::tempdir().unwrap();
+    let targets = format!("{},tls10-intolerant.farm.test\n", r.ip);
+    let (recs, _, _) = run_probe(&r.farm, dir.path(), &targets, &["--no-legacy-tls"]);
+    assert_eq!(recs[0].status, "tls-failed");
+    let t = tls(&recs[0]);
+    assert!(t.chain.is_empty() && t.legacy_retry.is_none());
+    assert!(
+        recs[0].error.as_deref().unwrap().contains("eof"),
+        "{:?}",
+        recs[0].error
+    );
+    // A server that does answer (TLS 1.0 with an alert) still gets the full-range retry.
+    let r = probe_persona("tls10", &[]);
+    assert_eq!(
+        tls(&r.rec).legacy_retry.as_deref(),
+        Some("alert:protocol-version; offered TLS 1.0-1.3")
+    );
+}
+
 #[test]
 fn tarpit_ends_within_its_deadline() {
     let r = probe_persona(

@@ -211,6 +211,7 @@ pub fn probe(
                 verdict,
                 ehlo: None,
                 error: None,
+                legacy_retry: None,
             })
         }
         _ => None,

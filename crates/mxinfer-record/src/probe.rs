@@ -170,6 +170,13 @@ pub struct TlsInfo {
     /// Error of the handshake (alert description or error kind), when it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Why the legacy stack (OpenSSL) was tried after rustls: the rustls failure
+    /// (`alert:protocol-version`, `peer-incompatible:...`, or `eof-after-client-hello` /
+    /// `reset-after-client-hello` for a server that hung up without an alert) and what the
+    /// retry offered (`; offered TLS 1.0-1.3`, or `; offered TLS 1.0 only` after a hang-up,
+    /// as version-intolerant servers need). `stack` says which one got the chain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legacy_retry: Option<String>,
 }
 
 /// Something noteworthy seen during a probe.

@@ -151,6 +151,9 @@ pub enum TlsStack {
     Rustls,
     /// OpenSSL with TLS 1.0 as both minimum and maximum, security level 0.
     OpensslTls10,
+    /// The same, behind a version-intolerant front: a ClientHello whose version is above
+    /// TLS 1.0 gets the connection closed, without an alert (as old servers do).
+    OpensslTls10Intolerant,
 }
 
 /// How the server misbehaves, if it does.
@@ -465,11 +468,11 @@ impl Farm {
                     })?;
                 configs.insert(p.name.clone(), rustls_config(&p.name, &id)?);
                 #[cfg(feature = "legacy-tls")]
-                if p.tls == TlsStack::OpensslTls10 {
+                if p.tls != TlsStack::Rustls {
                     tls10.insert(p.name.clone(), openssl_tls10(&p.name, &id)?);
                 }
                 #[cfg(not(feature = "legacy-tls"))]
-                if p.tls == TlsStack::OpensslTls10 {
+                if p.tls != TlsStack::Rustls {
                     return Err(FarmError::Tls10NeedsLegacyTls {
                         persona: p.name.clone(),
                     });
@@ -1002,7 +1005,16 @@ async fn serve(
             let _ = tls.shutdown().await;
             Ok(())
         }
-        TlsStack::OpensslTls10 => {
+        TlsStack::OpensslTls10 | TlsStack::OpensslTls10Intolerant => {
+            if p.tls == TlsStack::OpensslTls10Intolerant
+                && client_hello_version(&s).await.is_none_or(|v| v > 0x0301)
+            {
+                // Closed, no alert, no ServerHello; the hello read first, so the close is a
+                // FIN (unread data would make it a reset).
+                let mut hello = [0u8; 4096];
+                while matches!(s.try_read(&mut hello), Ok(n) if n > 0) {}
+                return Ok(());
+            }
             #[cfg(feature = "legacy-tls")]
             {
                 let std = s.into_std()?;
@@ -1014,6 +1026,29 @@ async fn serve(
             Ok(())
         }
     }
+}
+
+/// The `client_version` of the ClientHello waiting on `s` (read without consuming it: record
+/// header, handshake header, then the version), or `None` when none comes within 10 s or
+/// the bytes are not a ClientHello.
+async fn client_hello_version(s: &tokio::net::TcpStream) -> Option<u16> {
+    let mut head = [0u8; 11];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let n = tokio::time::timeout_at(deadline, s.peek(&mut head))
+            .await
+            .ok()?
+            .ok()?;
+        if n == 0 {
+            return None;
+        }
+        if n >= head.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // Handshake record (22) carrying a ClientHello (1).
+    (head[0] == 0x16 && head[5] == 0x01).then(|| u16::from_be_bytes([head[9], head[10]]))
 }
 
 /// The blocking command loop inside an OpenSSL TLS 1.0 session.

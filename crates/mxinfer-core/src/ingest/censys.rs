@@ -148,6 +148,7 @@ fn legacy(
                 verdict,
                 ehlo: None,
                 error: None,
+                legacy_retry: None,
             })
         }
     };
@@ -212,6 +213,7 @@ fn current(
                 verdict,
                 ehlo: None,
                 error: None,
+                legacy_retry: None,
             })
         }
         _ => None,

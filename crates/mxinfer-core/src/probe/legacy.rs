@@ -63,11 +63,14 @@ impl Write for DeadlineStream {
     }
 }
 
-fn connector() -> Result<SslConnector, openssl::error::ErrorStack> {
+fn connector(tls10_only: bool) -> Result<SslConnector, openssl::error::ErrorStack> {
     let mut b = SslConnector::builder(SslMethod::tls_client())?;
     b.set_verify(SslVerifyMode::NONE);
     b.set_security_level(0);
     b.set_min_proto_version(Some(SslVersion::TLS1))?;
+    if tls10_only {
+        b.set_max_proto_version(Some(SslVersion::TLS1))?;
+    }
     b.set_cipher_list("ALL:@SECLEVEL=0")?;
     Ok(b.build())
 }
@@ -122,7 +125,8 @@ fn io_fail(e: &std::io::Error) -> (ProbeStatus, Option<String>) {
 }
 
 /// Handshake on `tcp` (STARTTLS already accepted), EHLO inside TLS, QUIT. Each of the three
-/// steps gets `step`, and nothing runs past `session_end`.
+/// steps gets `step`, and nothing runs past `session_end`. `tls10_only`: offer TLS 1.0 and
+/// nothing newer (a ClientHello whose version is TLS 1.0, for version-intolerant servers).
 pub fn session(
     tcp: std::net::TcpStream,
     sni: Option<&str>,
@@ -130,6 +134,7 @@ pub fn session(
     step: Duration,
     session_end: Instant,
     limits: Limits,
+    tls10_only: bool,
 ) -> LegacyOutcome {
     let mut out = LegacyOutcome::default();
     let setup = tcp.set_nonblocking(false);
@@ -138,7 +143,7 @@ pub fn session(
         out.fail = Some((ProbeStatus::TlsFailed, ProbeStep::Tls, Some(e.to_string())));
         return out;
     }
-    let conn = match connector().and_then(|c| c.configure()) {
+    let conn = match connector(tls10_only).and_then(|c| c.configure()) {
         Ok(c) => c
             .use_server_name_indication(sni.is_some())
             .verify_hostname(false),

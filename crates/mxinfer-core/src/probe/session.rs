@@ -532,6 +532,7 @@ impl Prober {
             verdict: None,
             ehlo: None,
             error: None,
+            legacy_retry: None,
         };
         match hs {
             Ok(Ok(mut stream)) => {
@@ -587,17 +588,32 @@ impl Prober {
                         (st, format!("io:{e}"))
                     }
                 };
+                // Why the legacy stack may get what rustls did not: an alert or message that
+                // says "too new for me", or a server that hung up on the ClientHello before
+                // any answer (version-intolerant servers do so; they get TLS 1.0 only).
+                let retry = match &rustls_err {
+                    Some(re) if tls::wants_legacy(re) => Some((msg.clone(), false)),
+                    Some(_) => None,
+                    None => tls::hung_up_after_client_hello(&e, info.chain.is_empty())
+                        .map(|cause| (cause.to_string(), true)),
+                };
                 info.error = Some(msg.clone());
                 d.rec.tls = Some(info);
-                let legacy =
-                    self.settings.legacy_tls && rustls_err.as_ref().is_some_and(tls::wants_legacy);
-                if legacy {
+                if let Some((cause, tls10_only)) = retry.filter(|_| self.settings.legacy_tls) {
                     // Respect the per-address rate before the second connection.
                     let next = first_connect + self.settings.min_interval;
                     if next > Instant::now() {
                         tokio::time::sleep_until(next.min(session_deadline)).await;
                     }
-                    return self.legacy(d, sni_sent, msg).await;
+                    let offered = if tls10_only {
+                        "offered TLS 1.0 only"
+                    } else {
+                        "offered TLS 1.0-1.3"
+                    };
+                    if let Some(t) = d.rec.tls.as_mut() {
+                        t.legacy_retry = Some(format!("{cause}; {offered}"));
+                    }
+                    return self.legacy(d, sni_sent, msg, tls10_only).await;
                 }
                 Err(Fail::new(status, msg))
             }
@@ -637,18 +653,21 @@ impl Prober {
         _d: Dialogue<'_>,
         _sni: Option<String>,
         msg: String,
+        _tls10_only: bool,
     ) -> Result<(), Fail> {
         Err(Fail::new(ProbeStatus::TlsFailed, msg))
     }
 
     /// The OpenSSL fallback: a fresh connection, the plaintext dialogue again (not recorded
-    /// twice), then a blocking OpenSSL handshake at security level 0 allowing TLS 1.0+.
+    /// twice), then a blocking OpenSSL handshake at security level 0 allowing TLS 1.0+
+    /// (`tls10_only`: TLS 1.0 at most, for a server that hung up on a newer ClientHello).
     #[cfg(feature = "legacy-tls")]
     async fn legacy(
         &self,
         mut d: Dialogue<'_>,
         sni: Option<String>,
         rustls_msg: String,
+        tls10_only: bool,
     ) -> Result<(), Fail> {
         d.step(ProbeStep::Connect);
         let mut tcp = self.connect(d.rec.ip, d.session_deadline).await?;
@@ -679,6 +698,7 @@ impl Prober {
                 step,
                 session_end,
                 limits,
+                tls10_only,
             )
         });
         let out = match job.await {
@@ -696,6 +716,7 @@ impl Prober {
             verdict: None,
             ehlo: None,
             error: None,
+            legacy_retry: None,
         });
         if out.established {
             info.stack = "openssl".into();

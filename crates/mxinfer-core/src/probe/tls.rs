@@ -189,6 +189,23 @@ pub fn wants_legacy(e: &rustls::Error) -> bool {
     }
 }
 
+/// Whether a handshake that failed with the I/O error `e` (no TLS error) was a server hanging
+/// up on our ClientHello: the connection ended (EOF) or was reset before any certificate
+/// (`no_chain`) and without an alert. The cause as the record names it.
+pub fn hung_up_after_client_hello(e: &std::io::Error, no_chain: bool) -> Option<&'static str> {
+    use std::io::ErrorKind as K;
+    if !no_chain {
+        return None;
+    }
+    match e.kind() {
+        K::UnexpectedEof => Some("eof-after-client-hello"),
+        K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => {
+            Some("reset-after-client-hello")
+        }
+        _ => None,
+    }
+}
+
 /// Short, stable description of a rustls error for the record (`alert:handshake-failure`,
 /// `peer-incompatible:…`, `invalid-message:…`).
 pub fn describe_error(e: &rustls::Error) -> String {
