@@ -63,7 +63,7 @@ impl Write for DeadlineStream {
     }
 }
 
-fn connector(tls10_only: bool) -> Result<SslConnector, openssl::error::ErrorStack> {
+fn build_connector(tls10_only: bool) -> Result<SslConnector, openssl::error::ErrorStack> {
     let mut b = SslConnector::builder(SslMethod::tls_client())?;
     b.set_verify(SslVerifyMode::NONE);
     b.set_security_level(0);
@@ -73,6 +73,20 @@ fn connector(tls10_only: bool) -> Result<SslConnector, openssl::error::ErrorStac
     }
     b.set_cipher_list("ALL:@SECLEVEL=0")?;
     Ok(b.build())
+}
+
+/// The client context (TLS 1.0 and up, or TLS 1.0 only), built once per process. Building
+/// one per session, as before, loaded the system's CA file each time (the connector builder
+/// sets the default verify paths) and, under OpenSSL 3, made the sessions queue on its
+/// decoder and provider locks: in the 10,000-target hostile run that was a third of the
+/// prober's CPU, and the wait pushed sessions past their deadline.
+fn connector(tls10_only: bool) -> Result<&'static SslConnector, String> {
+    static ANY: std::sync::OnceLock<Result<SslConnector, String>> = std::sync::OnceLock::new();
+    static TLS10: std::sync::OnceLock<Result<SslConnector, String>> = std::sync::OnceLock::new();
+    let cell = if tls10_only { &TLS10 } else { &ANY };
+    cell.get_or_init(|| build_connector(tls10_only).map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(Clone::clone)
 }
 
 fn exchange<S: Read + Write>(
@@ -143,7 +157,7 @@ pub fn session(
         out.fail = Some((ProbeStatus::TlsFailed, ProbeStep::Tls, Some(e.to_string())));
         return out;
     }
-    let conn = match connector(tls10_only).and_then(|c| c.configure()) {
+    let conn = match connector(tls10_only).and_then(|c| c.configure().map_err(|e| e.to_string())) {
         Ok(c) => c
             .use_server_name_indication(sni.is_some())
             .verify_hostname(false),
@@ -164,17 +178,18 @@ pub fn session(
                 out.chain = c.iter().filter_map(|x| x.to_der().ok()).collect();
             }
             let msg = mid.error().to_string();
-            let timed_out = mid.error().io_error().is_some_and(|e| {
-                matches!(
-                    e.kind(),
-                    std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
-                )
-            });
+            use std::io::ErrorKind as K;
+            let kind = mid.error().io_error().map(std::io::Error::kind);
             out.error = Some(msg.clone());
-            out.fail = Some(if timed_out {
-                (ProbeStatus::StepTimeout, ProbeStep::Tls, None)
-            } else {
-                (ProbeStatus::TlsFailed, ProbeStep::Tls, Some(msg))
+            out.fail = Some(match kind {
+                Some(K::TimedOut | K::WouldBlock) => {
+                    (ProbeStatus::StepTimeout, ProbeStep::Tls, None)
+                }
+                // Hung up on this handshake too: the status says so, as for the first one.
+                Some(K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe) => {
+                    (ProbeStatus::Reset, ProbeStep::Tls, Some(msg))
+                }
+                _ => (ProbeStatus::TlsFailed, ProbeStep::Tls, Some(msg)),
             });
             return out;
         }
