@@ -4,6 +4,7 @@
 use crate::cli::{ApproachArg, GroupByArg, LabelOpts, ProbeOpts, ResolveOpts};
 use anyhow::{Context, bail};
 use mxinfer_core::pipeline::LabelSources;
+use mxinfer_core::resolve::client::UdpDns;
 use mxinfer_core::resolve::dns::{DnsSettings, HickoryDns};
 use mxinfer_core::resolve::{DomainResolver, ResolveOptions};
 use mxinfer_record::{Approach, ResolveSettings};
@@ -111,7 +112,18 @@ pub fn resolve_setup(
         max_in_flight: concurrency.saturating_mul(4),
     };
     let cache_size = positive("--cache-size", opts.cache_size, 100_000_000)?;
-    let dns = Arc::new(HickoryDns::new(&settings)?);
+    let (dns, resolver_name): (Arc<dyn mxinfer_core::resolve::dns::Dns>, &str) =
+        match opts.dns_client {
+            crate::cli::DnsClientArg::Own => (
+                Arc::new(UdpDns::new(&settings)?),
+                "mxinfer (a pool of 4 UDP sockets, random IDs and ports, answers checked \
+                 against the question, TCP on truncation; exchanger lookups shared by mxinfer)",
+            ),
+            crate::cli::DnsClientArg::Hickory => (
+                Arc::new(HickoryDns::new(&settings)?),
+                "hickory-resolver 0.26 (cache off; exchanger lookups shared by mxinfer)",
+            ),
+        };
     let ropts = ResolveOptions {
         txt: opts.txt,
         ptr: opts.ptr,
@@ -124,7 +136,7 @@ pub fn resolve_setup(
         edns0: settings.edns0,
         nameservers: settings.nameservers.iter().map(|s| s.to_string()).collect(),
         ptr: opts.ptr,
-        resolver: "hickory-resolver 0.26 (cache off; exchanger lookups shared by mxinfer)".into(),
+        resolver: resolver_name.into(),
         second_pass: "servfail and timeout, after the first pass".into(),
         timeout_s: opts.timeout,
         txt: opts.txt,

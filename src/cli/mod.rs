@@ -154,6 +154,19 @@ pub struct ResolveOpts {
     /// Send queries without EDNS0 (512-byte UDP answers; more fall back to TCP).
     #[arg(long)]
     pub no_edns: bool,
+    /// The DNS client: mxinfer's own, or hickory-resolver (kept for comparison).
+    #[arg(long, value_enum, default_value_t = DnsClientArg::Own)]
+    pub dns_client: DnsClientArg,
+}
+
+/// Which DNS client asks the queries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DnsClientArg {
+    /// mxinfer's own: a fixed pool of UDP sockets, random IDs, answers checked against the
+    /// question, TCP on truncation.
+    Own,
+    /// hickory-resolver 0.26 (a socket and a task per query).
+    Hickory,
 }
 
 /// The format of a probe target file.

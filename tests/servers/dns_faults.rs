@@ -56,6 +56,9 @@ enum Mode {
     Servfail,
     /// Forwards, delaying every answer.
     Slow(Duration),
+    /// Forwards, and before each real answer sends three forged NXDOMAIN answers to the
+    /// client: from another port, with another ID, and for another question name.
+    Spoof,
 }
 
 /// The question name of a DNS message (lower case, no trailing dot).
@@ -190,12 +193,20 @@ impl Proxy {
                     let _ = tx.send((Instant::now() + delay, msg.to_vec(), to));
                 }
             }));
+            let spoof = matches!(mode, Mode::Spoof);
+            let other = UdpSocket::bind((ip, 0)).unwrap();
             threads.push(std::thread::spawn(move || {
                 while !stop2.load(Ordering::SeqCst) {
                     let Ok((at, msg, to)) = rx.recv_timeout(Duration::from_millis(50)) else {
                         continue;
                     };
                     std::thread::sleep(at.saturating_duration_since(Instant::now()));
+                    if spoof {
+                        for (from_other, forged) in forgeries(&msg) {
+                            let sock = if from_other { &other } else { &*front };
+                            let _ = sock.send_to(&forged, to);
+                        }
+                    }
                     let _ = front.send_to(&msg, to);
                 }
             }));
@@ -273,6 +284,24 @@ fn servfail(query: &[u8]) -> Vec<u8> {
         *b = 0;
     }
     r
+}
+
+/// Forged NXDOMAIN answers to the query that `answer` answers (header and question only):
+/// the right ID and question from another port (`true`), another ID, and another question
+/// name (its first letter changed), both from the server's own address.
+fn forgeries(answer: &[u8]) -> Vec<(bool, Vec<u8>)> {
+    let mut nx = servfail(answer);
+    nx[3] = 0x80 | 0x03; // RA, NXDOMAIN
+    let mut wrong_id = nx.clone();
+    wrong_id[1] ^= 0x5a;
+    let mut wrong_name = nx.clone();
+    // The first letter of the first label (offset 13): another letter, not another case.
+    wrong_name[13] = if wrong_name[13].eq_ignore_ascii_case(&b'x') {
+        b'y'
+    } else {
+        b'x'
+    };
+    vec![(true, nx), (false, wrong_id), (false, wrong_name)]
 }
 
 /// Resolves the domain list through `ns`; records by domain.
@@ -389,6 +418,23 @@ fn retries_recover_domains_hit_by_twenty_percent_udp_loss() {
                     .any(|x| x["a"]["status"] == "timeout" || x["aaaa"]["status"] == "timeout")
             });
         assert!(says, "{r}");
+    }
+}
+
+/// Forged answers (from another port, with another ID, for another name) arrive before each
+/// real one: every one is ignored, every query still completes with the real answer, and no
+/// domain becomes NXDOMAIN.
+#[test]
+fn forged_answers_are_ignored_and_the_queries_complete() {
+    let nsd = nsd();
+    let dir = tempfile::tempdir().unwrap();
+    let clean = resolve(&nsd.addr.to_string(), dir.path(), "clean", &[]);
+    let proxy = Proxy::start(nsd.addr, Mode::Spoof, 1);
+    let got = resolve(&proxy.ns(), dir.path(), "spoofed", &["--timeout", "2"]);
+    for (d, r) in &got {
+        assert_eq!(essence(r), essence(&clean[d]), "{d}: {r}");
+        assert_ne!(r["status"], "nxdomain", "{d}");
+        assert_eq!(r["passes"], 1, "{d}: no query failed");
     }
 }
 

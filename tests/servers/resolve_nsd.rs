@@ -356,7 +356,34 @@ fn every_case_of_the_test_zone_gives_the_expected_record() {
     assert_eq!(cache["evictions"], 0);
     assert_eq!(meta.stage["queries_sent"], 30 + CASES.len() as u64);
     assert_eq!(meta.stage["nameservers"][0], nsd.ns());
+    assert!(
+        meta.stage["resolver"]
+            .as_str()
+            .unwrap()
+            .starts_with("mxinfer")
+    );
     assert!(!meta.interrupted);
+
+    // hickory-resolver, kept behind `--dns-client hickory` for comparison, gives the same
+    // records.
+    let out2 = dir.path().join("dns-hickory.jsonl");
+    let o = mxinfer(
+        &[
+            "resolve",
+            list.to_str().unwrap(),
+            "--nameserver",
+            &nsd.ns(),
+            "--out",
+            out2.to_str().unwrap(),
+            "--timeout",
+            "2",
+            "--dns-client",
+            "hickory",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(records(&out2), got);
 }
 
 #[test]

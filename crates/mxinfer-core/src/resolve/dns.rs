@@ -29,7 +29,7 @@ pub enum QType {
 }
 
 impl QType {
-    fn record_type(self) -> RecordType {
+    pub(crate) fn record_type(self) -> RecordType {
         match self {
             QType::Mx => RecordType::MX,
             QType::A => RecordType::A,
@@ -167,7 +167,7 @@ pub fn name_str(n: &Name) -> String {
     s.strip_suffix('.').map(str::to_string).unwrap_or(s)
 }
 
-fn status_of_code(code: ResponseCode) -> LookupStatus {
+pub(crate) fn status_of_code(code: ResponseCode) -> LookupStatus {
     match code {
         ResponseCode::NoError => LookupStatus::Nodata,
         ResponseCode::NXDomain => LookupStatus::Nxdomain,
@@ -286,7 +286,7 @@ impl Dns for HickoryDns {
 
 /// Builds an answer from the answer records: follows the CNAME chain from `qname` and keeps
 /// the records of type `rt` owned by the end of the chain.
-fn answer_from_records(
+pub(crate) fn answer_from_records(
     qname: &Name,
     rt: RecordType,
     records: &[hickory_proto::rr::Record],

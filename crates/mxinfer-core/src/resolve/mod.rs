@@ -11,6 +11,7 @@
 //! [`needs_second_pass`] whether a record holds a transient failure, and the pipeline asks again.
 
 pub mod cache;
+pub mod client;
 /// The classification rules (shared with ingest): `mxinfer_ingest::classify`.
 pub use mxinfer_ingest::classify;
 pub mod dns;
