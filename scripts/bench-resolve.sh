@@ -9,6 +9,8 @@
 #   CONCURRENCY       --concurrency value(s); several separated by spaces run one after the
 #                     other against the same server (e.g. "200 500 1000 2000");
 #                     empty: mxinfer's default
+#   CLIENTS           --dns-client value(s), each run at every concurrency (default
+#                     "own hickory": mxinfer's own client and hickory-resolver, same run)
 #   MXINFER           mxinfer binary to use (default: cargo build --release, then
 #                     target/release/mxinfer)
 #   NSD_SERVER_COUNT  NSD server processes (default 1, see the notes below)
@@ -39,7 +41,7 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
 # The command line as run, with the settings given in the environment (for the summary).
 INVOCATION=
-for v in N CONCURRENCY MXINFER NSD_SERVER_COUNT DNSPERF_SECONDS DNSPERF_CLIENTS \
+for v in N CONCURRENCY CLIENTS MXINFER NSD_SERVER_COUNT DNSPERF_SECONDS DNSPERF_CLIENTS \
     DNSPERF_OUTSTANDING DNSPERF_THREADS MAX_RESOLVE_S SEED; do
     [[ -n ${!v+x} ]] && INVOCATION+="$v='${!v}' "
 done
@@ -244,10 +246,11 @@ udp_rcvbuf_errors() {
                    else for (i = 1; i <= NF; i++) h[i] = $i }' /proc/net/snmp 2>/dev/null || echo 0
 }
 CPUS=$(nproc 2>/dev/null || echo 1)
-run_resolve() { # CONCURRENCY (may be empty)
-    local conc=$1 tag=${1:-default}
+run_resolve() { # CONCURRENCY (may be empty) CLIENT
+    local conc=$1 client=$2 tag=$2-${1:-default}
     local out="$WORK/out-$tag.jsonl" tv="$WORK/time-$tag.txt" log="$WORK/mxinfer-$tag.log"
-    local -a cmd=("$BIN" resolve "$WORK/domains.txt" --nameserver "$ADDR:$PORT" --out "$out")
+    local -a cmd=("$BIN" resolve "$WORK/domains.txt" --nameserver "$ADDR:$PORT" --out "$out"
+        --dns-client "$client")
     [[ -n $conc ]] && cmd+=(--concurrency "$conc")
     if ((${#EXTRA_ARGS[@]} > 0)); then
         cmd+=("${EXTRA_ARGS[@]}")
@@ -322,10 +325,10 @@ c = st["exchanger_cache"]
 got = {k: v for k, v in meta["status_counts"].items() if v}
 want = exp["status_counts"]
 mix = "as expected" if got == want else "DIFFERS: got %s, expected %s" % (got, want)
-print("concurrency=%s domains=%d duration_s=%.2f wall_s=%.2f domains_per_s=%.0f queries=%d "
+print("client=%s concurrency=%s domains=%d duration_s=%.2f wall_s=%.2f domains_per_s=%.0f queries=%d "
       "expected_queries=%d queries_per_s=%.0f peak_rss_mb=%.1f rss_source=%s "
       "cache_hits=%d cache_misses=%d cache_evictions=%d statuses=%s load_before=%s udp_drops=%d cpu_s=%.2f cpu_us_per_query=%.0f"
-      % (st.get("concurrency", tag), done, dur, t1 - t0, done / dur, q, exp["queries"], q / dur,
+      % (tag.split("-")[0], st.get("concurrency", tag), done, dur, t1 - t0, done / dur, q, exp["queries"], q / dur,
          rss_kb / 1024, rss_src.replace(" ", "_"), c["hits"], c["misses"], c.get("evictions", 0),
          mix.replace(" ", "_"), load, drops, cpu_s, 1e6 * cpu_s / max(q, 1) if cpu_s >= 0 else -1))
 EOF
@@ -334,8 +337,11 @@ EOF
     say "$line"
 }
 
+read -r -a CLIENT_LIST <<<"${CLIENTS:-own hickory}"
 for c in "${CONC_LIST[@]}"; do
-    run_resolve "$c"
+    for client in "${CLIENT_LIST[@]}"; do
+        run_resolve "$c" "$client"
+    done
 done
 
 # --- dnsperf ceiling --------------------------------------------------------------------------
@@ -385,10 +391,10 @@ for r, cmd in zip(results, cmds):
     f = dict(kv.split("=", 1) for kv in r.split())
     dps, qps = float(f["domains_per_s"]), float(f["queries_per_s"])
     if best is None or dps > best[0]:
-        best = (dps, f["concurrency"])
+        best = (dps, "%s, client %s" % (f["concurrency"], f["client"]))
     print("command:  %s" % cmd)
-    print("  concurrency %-6s %8.0f domains/s  %8.0f queries/s  (%d queries, expected %d, in %.2f s; wall %.2f s)"
-          % (f["concurrency"], dps, qps, int(f["queries"]), int(f["expected_queries"]),
+    print("  client %-7s concurrency %-6s %8.0f domains/s  %8.0f queries/s  (%d queries, expected %d, in %.2f s; wall %.2f s)"
+          % (f["client"], f["concurrency"], dps, qps, int(f["queries"]), int(f["expected_queries"]),
              float(f["duration_s"]), float(f["wall_s"])))
     if float(f["cpu_s"]) >= 0:
         print("  CPU %.2f s user+sys = %s us per query (%.2f cores busy)"
