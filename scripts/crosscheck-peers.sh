@@ -24,8 +24,8 @@ cd "$(dirname "$0")/.."
 
 N=${1:-10000}
 SEED=${SEED:-1}
-ZDNS_VERSION=v2.0.5
-ZGRAB2_VERSION=v0.2.0
+ZDNS_VERSION=v2.1.1
+ZGRAB2_VERSION=v1.0.0
 PEERS_BIN=${PEERS_BIN:-$HOME/.cache/mxinfer-peers/bin}
 for t in go python3 /usr/bin/time; do
   command -v "$t" >/dev/null || { echo "missing $t (go: golang; time: apt-get install -y time)" >&2; exit 1; }
@@ -142,7 +142,9 @@ measure ingest-probes "$BIN" ingest probes "$WORK/zgrab2.jsonl" --out "$WORK/pee
 measure label-peers "$BIN" label --dns "$WORK/peers-dns.jsonl" --probes "$WORK/peers-probes.jsonl" \
   --pfx2as "$WORK/w/pfx2as.txt" --psl "$WORK/w/psl.dat" --out "$WORK/peers-labels.jsonl" --progress off
 
-# --- 4. mxinfer run ---------------------------------------------------------------------------
+# --- 4. mxinfer resolve alone (against zdns), then mxinfer run -------------------------------------
+measure resolve "$BIN" resolve "$WORK/domains.txt" --out "$WORK/resolve.jsonl" \
+  --nameserver "$DNS_ADDR" --timeout 5 --progress off 2> "$WORK/resolve.log"
 measure run "$BIN" run "$WORK/domains.txt" --out "$WORK/run" --nameserver "$DNS_ADDR" \
   --timeout 2 --port "$PORT" --roots "$WORK/w/ca.pem" --allow-private 127.0.0.0/8 \
   --step-timeout 2 --pfx2as "$WORK/w/pfx2as.txt" --psl "$WORK/w/psl.dat" --progress off \
@@ -188,6 +190,7 @@ for line in open(f"{w}/times.txt"):
 print("\n| tool | step | wall s | peak RSS MiB |")
 print("|---|---|---:|---:|")
 rows = [("mxinfer", "run (resolve + probe + label + report)", "run"),
+        ("mxinfer", "resolve (MX, A, AAAA; implicit MX)", "resolve"),
         ("zdns", "MXLOOKUP", "zdns"), ("zdns", "ALOOKUP of names without MX", "zdns-apex"),
         ("zgrab2", "smtp", "zgrab2"), ("mxinfer", "ingest dns", "ingest-dns"),
         ("mxinfer", "ingest probes", "ingest-probes"), ("mxinfer", "label", "label-peers")]
@@ -195,4 +198,6 @@ for tool, step, k in rows:
     print(f"| {tool} | {step} | {t[k][0]:.2f} | {t[k][1]:.1f} |")
 peers = ["zdns", "zdns-apex", "zgrab2", "ingest-dns", "ingest-probes", "label-peers"]
 print(f"| peers | total (peak RSS: largest step) | {sum(t[k][0] for k in peers):.2f} | {max(t[k][1] for k in peers):.1f} |")
+zd = t["zdns"][0] + t["zdns-apex"][0]
+print(f"\nDNS: zdns (both passes) {zd:.2f} s, mxinfer resolve {t['resolve'][0]:.2f} s: mxinfer {zd / t['resolve'][0]:.1f}x faster")
 EOF

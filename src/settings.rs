@@ -110,18 +110,24 @@ pub fn resolve_setup(
         edns0: !opts.no_edns,
         // Each domain has at most a few queries in flight at a time.
         max_in_flight: concurrency.saturating_mul(4),
+        window: positive("--dns-window", opts.dns_window, 65_535)?,
     };
     let cache_size = positive("--cache-size", opts.cache_size, 100_000_000)?;
-    let (dns, resolver_name): (Arc<dyn mxinfer_core::resolve::dns::Dns>, &str) =
+    let (dns, resolver_name): (Arc<dyn mxinfer_core::resolve::dns::Dns>, String) =
         match opts.dns_client {
             crate::cli::DnsClientArg::Own => (
                 Arc::new(UdpDns::new(&settings)?),
-                "mxinfer (a pool of 4 UDP sockets, random IDs and ports, answers checked \
-                 against the question, TCP on truncation; exchanger lookups shared by mxinfer)",
+                format!(
+                    "mxinfer (a pool of {} UDP sockets, random IDs and ports, answers checked \
+                     against the question, at most {} queries in flight per server, TCP on \
+                     truncation; exchanger lookups shared by mxinfer)",
+                    mxinfer_core::resolve::client::SOCKETS,
+                    settings.window
+                ),
             ),
             crate::cli::DnsClientArg::Hickory => (
                 Arc::new(HickoryDns::new(&settings)?),
-                "hickory-resolver 0.26 (cache off; exchanger lookups shared by mxinfer)",
+                "hickory-resolver 0.26 (cache off; exchanger lookups shared by mxinfer)".into(),
             ),
         };
     let ropts = ResolveOptions {
@@ -136,7 +142,7 @@ pub fn resolve_setup(
         edns0: settings.edns0,
         nameservers: settings.nameservers.iter().map(|s| s.to_string()).collect(),
         ptr: opts.ptr,
-        resolver: resolver_name.into(),
+        resolver: resolver_name,
         second_pass: "servfail and timeout, after the first pass".into(),
         timeout_s: opts.timeout,
         txt: opts.txt,

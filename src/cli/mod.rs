@@ -154,6 +154,10 @@ pub struct ResolveOpts {
     /// Send queries without EDNS0 (512-byte UDP answers; more fall back to TCP).
     #[arg(long)]
     pub no_edns: bool,
+    /// Own DNS client: UDP queries in flight at once to one name server (a burst beyond what
+    /// the server reads in time is lost and waits out the timeout).
+    #[arg(long, default_value_t = mxinfer_core::resolve::client::WINDOW)]
+    pub dns_window: usize,
     /// The DNS client: mxinfer's own, or hickory-resolver (kept for comparison).
     #[arg(long, value_enum, default_value_t = DnsClientArg::Own)]
     pub dns_client: DnsClientArg,

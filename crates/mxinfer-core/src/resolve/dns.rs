@@ -100,6 +100,8 @@ pub struct DnsSettings {
     /// Queries that may be in flight at once on one multiplexed (TCP) connection; hickory
     /// answers `Busy` past it (its default of 32 is far below a scan's concurrency).
     pub max_in_flight: usize,
+    /// Own client: UDP queries in flight at once to one name server (`--dns-window`).
+    pub window: usize,
 }
 
 /// The resolver could not be set up.
