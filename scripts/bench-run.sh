@@ -11,8 +11,12 @@
 # Issue 5's target: 1,000,000 domains in under 10 minutes with a peak RSS under 2 GB.
 #
 # Environment: SEED (1), FARM_SHARD (15000), FARM_PORT (a free one), PROBE_CONCURRENCY (5000),
-# RESOLVE_CONCURRENCY (200), STEP_TIMEOUT (5), KEEP=1 keeps the work directory.
-# Needs nsd, GNU time and python3: apt-get install -y nsd time python3.
+# RESOLVE_CONCURRENCY (200), STEP_TIMEOUT (5), KEEP=1 keeps the work directory,
+# PROFILE=1 samples the run with `perf record` (99 Hz, call graphs off) and prints where its
+# CPU went, by part of the program (symbol prefixes: resolve, DNS wire format, probe, TLS and
+# certificates, label, output, async runtime, allocator, kernel).
+# Needs nsd, GNU time and python3: apt-get install -y nsd time python3 (and linux-perf for
+# PROFILE=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -127,7 +131,12 @@ for i in $(seq 0 $((SHARDS - 1))); do
 done
 
 echo "== mxinfer run (resolve concurrency $RC, probe concurrency $PC, step timeout $STEP s)"
-/usr/bin/time -v -o "$WORK/time.txt" "$BIN" run "$WORK/w/domains.txt" --out "$WORK/out" \
+PERF=()
+if [ "${PROFILE:-0}" = 1 ]; then
+  command -v perf >/dev/null || { echo "PROFILE=1 needs perf (apt-get install -y linux-perf)" >&2; exit 1; }
+  PERF=(perf record -F 99 -o "$WORK/perf.data" --)
+fi
+/usr/bin/time -v -o "$WORK/time.txt" "${PERF[@]}" "$BIN" run "$WORK/w/domains.txt" --out "$WORK/out" \
   --nameserver "$NS_IP:$PORT" --resolve-concurrency "$RC" --probe-concurrency "$PC" \
   --port "$FARM_PORT" --allow-private 127.0.0.0/8 --roots "$WORK/w/ca.pem" \
   --pfx2as "$WORK/w/pfx2as.txt" --psl "$WORK/w/psl.dat" --truth "$WORK/w/truth.jsonl" \
@@ -155,3 +164,37 @@ for k, s in rj["stages"].items():
 for a in ev["approaches"]:
     print(f"accuracy {a['approach']:<12} {100 * a['accuracy']:.2f}%  (by company {100 * a['company_accuracy']:.2f}%)")
 EOF
+
+if [ "${PROFILE:-0}" = 1 ]; then
+  perf report -i "$WORK/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null \
+    | python3 -c '
+import re, sys
+# Where the CPU went, by part of the program (first matching rule).
+rules = [
+    ("resolve (mxinfer)", r"mxinfer_core::resolve|mxinfer_core::pipeline::run_resolve"),
+    ("DNS wire format (hickory-proto)", r"hickory_proto"),
+    ("TLS and certificates", r"rustls|ring::|ring_core|webpki|x509_parser|der_parser|asn1_rs|libcrypto|libssl|openssl|p256|p384|sha2|fiat_"),
+    ("probe (mxinfer)", r"mxinfer_core::probe|mxinfer_core::pipeline::probe"),
+    ("label and report", r"mxinfer_label|mxinfer_core::report|mxinfer_core::pipeline::label"),
+    ("records and output (serde, JSON)", r"serde|mxinfer_record|mxinfer_core::jsonl|itoa|ryu"),
+    ("async runtime (tokio, futures)", r"tokio|futures|mio::"),
+    ("allocator and memory copies", r"malloc|free|memmove|memcpy|memset|_int_|realloc|cfree|unlink_chunk"),
+    ("kernel (network, scheduling)", r"\[kernel|\[k\]"),
+]
+tot = {}
+for line in sys.stdin:
+    m = re.match(r"\s*([\d.]+)%\s+(.*)", line)
+    if not m:
+        continue
+    pct, rest = float(m.group(1)), m.group(2)
+    for name, rx in rules:
+        if re.search(rx, rest):
+            break
+    else:
+        name = "other"
+    tot[name] = tot.get(name, 0) + pct
+print("CPU of the run by part (perf samples):")
+for k, v in sorted(tot.items(), key=lambda kv: -kv[1]):
+    print(f"  {v:5.1f}%  {k}")
+'
+fi

@@ -119,9 +119,10 @@ pub fn resolve_setup(
                 Arc::new(UdpDns::new(&settings)?),
                 format!(
                     "mxinfer (a pool of {} UDP sockets, random IDs and ports, answers checked \
-                     against the question, at most {} queries in flight per server, TCP on \
-                     truncation; exchanger lookups shared by mxinfer)",
+                     against the question, a window of queries in flight per server from {} \
+                     up to {}, TCP on truncation; exchanger lookups shared by mxinfer)",
                     mxinfer_core::resolve::client::SOCKETS,
+                    mxinfer_core::resolve::client::WINDOW_START.min(settings.window),
                     settings.window
                 ),
             ),

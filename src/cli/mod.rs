@@ -154,8 +154,8 @@ pub struct ResolveOpts {
     /// Send queries without EDNS0 (512-byte UDP answers; more fall back to TCP).
     #[arg(long)]
     pub no_edns: bool,
-    /// Own DNS client: UDP queries in flight at once to one name server (a burst beyond what
-    /// the server reads in time is lost and waits out the timeout).
+    /// Own DNS client: the most UDP queries in flight at once to one name server (the window
+    /// starts at 128, grows with answers, halves when a query goes unanswered).
     #[arg(long, default_value_t = mxinfer_core::resolve::client::WINDOW)]
     pub dns_window: usize,
     /// The DNS client: mxinfer's own, or hickory-resolver (kept for comparison).

@@ -244,6 +244,29 @@ impl ZoneDb {
 
 /// A UDP socket and a TCP listener on the same address and port (port 0: one free for
 /// both, a few tries).
+/// A 4 MiB receive buffer (capped by net.core.rmem_max), as a name server set up for load
+/// has (NSD's and unbound's `so-rcvbuf`): with the default (about 208 KiB) a scanner's burst
+/// of queries overflowed it while this one-task server was answering.
+fn receive_buffer(udp: &std::net::UdpSocket) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let size: libc::c_int = 4 << 20;
+    // SAFETY: a valid socket descriptor, a c_int option value of the size given.
+    let rc = unsafe {
+        libc::setsockopt(
+            udp.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            (&size as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
 fn bind_pair(addr: SocketAddr) -> Result<(std::net::UdpSocket, std::net::TcpListener), DnsError> {
     let socket =
         |op: &'static str, addr: SocketAddr| move |source| DnsError::Socket { op, addr, source };
@@ -259,6 +282,7 @@ fn bind_pair(addr: SocketAddr) -> Result<(std::net::UdpSocket, std::net::TcpList
             Ok(tcp) => {
                 udp.set_nonblocking(true)
                     .map_err(socket("setting non-blocking udp", got))?;
+                receive_buffer(&udp).map_err(socket("setting the udp receive buffer", got))?;
                 tcp.set_nonblocking(true)
                     .map_err(socket("setting non-blocking tcp", got))?;
                 return Ok((udp, tcp));

@@ -17,8 +17,11 @@
 //!   to the next one (one at a time: a scan should not double its load on the servers), and a
 //!   SERVFAIL or REFUSED is asked of the next server too while tries remain.
 //! - A truncated answer (TC) is asked again over TCP, on a connection of its own.
-//! - At most `window` ([`WINDOW`] by default) queries in flight to one server: a run starts with a burst of one
-//!   query per domain of its concurrency, which a slower server's receive buffer drops.
+//! - A window of queries in flight per server, sized like TCP's congestion window (see
+//!   `Window`): from [`WINDOW_START`], growing with answers up to `--dns-window`, halved by
+//!   a lost query: a run starts with a burst of one query per domain of its concurrency,
+//!   which a slower server's receive buffer drops, while a resolver with latency needs many
+//!   queries in flight.
 //! - EDNS0 with a 1232-byte payload when enabled; recursion desired.
 //! - A CNAME whose target's records are not in the answer is followed with a query for the
 //!   target (at most [`MAX_CNAME_QUERIES`]), as hickory-resolver does, so authoritative
@@ -44,14 +47,120 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 pub const SOCKETS: usize = 4;
 /// Largest UDP answer read (EDNS0 asks for 1232; a server may send more).
 const MAX_UDP: usize = 4096;
-/// The default of `--dns-window`: UDP queries in flight at once to one name server.
-/// Without a window, the first burst of a run (one MX query per domain of the concurrency,
-/// then their A/AAAA queries) overflowed the receive buffer of a slower server (the simulated
-/// Internet's: 397 queries of 23,246 dropped, each then waiting out a full timeout; 256 in
-/// flight still lost 60, 128 none); NSD was not troubled (0.48-0.61 of dnsperf's ceiling at
-/// 128 or unbounded), but a scanner should not count on that. dnsperf's default is 100 per
-/// client.
-pub const WINDOW: usize = 128;
+/// The default of `--dns-window`: the most UDP queries in flight at once to one name server.
+pub const WINDOW: usize = 1024;
+/// Where each server's window starts: a run begins with a burst of one query per domain of its
+/// concurrency, and unbounded, that burst overflowed the receive buffer of a slower server
+/// (the simulated Internet's DNS: 397 of 23,246 queries lost, each then waiting out a full
+/// timeout; 256 in flight still lost 60, 128 none).
+pub const WINDOW_START: usize = 128;
+/// The smallest a window gets after losses.
+pub const WINDOW_MIN: usize = 16;
+
+/// The in-flight window of one name server, sized like TCP's congestion window: it starts at
+/// [`WINDOW_START`], grows by one query per window's worth of answers (so it follows a server
+/// that keeps up, and a resolver's latency, up to the maximum), and halves when a query goes
+/// unanswered (down to [`WINDOW_MIN`]).
+struct Window {
+    sem: tokio::sync::Semaphore,
+    state: Mutex<WindowState>,
+}
+
+struct WindowState {
+    size: f64,
+    /// Permits in existence (available or held): the window's integer size.
+    permits: usize,
+    /// Permits held by queries in flight that are not to be given back (the window shrank).
+    debt: usize,
+    max: usize,
+}
+
+/// How a query's slot of the window ended.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SlotEnd {
+    Answered,
+    Lost,
+    /// Not a sign of the server's load (a send error, a cancelled query).
+    Neutral,
+}
+
+/// A query's place in a server's window; given back when dropped.
+struct Slot<'a> {
+    window: &'a Window,
+    end: SlotEnd,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.window.release(self.end);
+    }
+}
+
+impl Window {
+    fn new(max: usize) -> Self {
+        let max = max.max(1);
+        let start = WINDOW_START.min(max);
+        Window {
+            sem: tokio::sync::Semaphore::new(start),
+            state: Mutex::new(WindowState {
+                size: start as f64,
+                permits: start,
+                debt: 0,
+                max,
+            }),
+        }
+    }
+
+    async fn acquire(&self) -> Option<Slot<'_>> {
+        self.sem.acquire().await.ok()?.forget();
+        Some(Slot {
+            window: self,
+            end: SlotEnd::Neutral,
+        })
+    }
+
+    fn release(&self, end: SlotEnd) {
+        let Ok(mut st) = self.state.lock() else {
+            return;
+        };
+        let max = st.max as f64;
+        match end {
+            SlotEnd::Answered => st.size = (st.size + 1.0 / st.size).min(max),
+            SlotEnd::Lost => st.size = (st.size / 2.0).max(WINDOW_MIN.min(st.max) as f64),
+            SlotEnd::Neutral => {}
+        }
+        let want = (st.size as usize).max(1);
+        // This query's permit goes back, unless the window owes one.
+        let mut give = if st.debt > 0 {
+            st.debt -= 1;
+            0
+        } else {
+            1
+        };
+        if want > st.permits {
+            give += want - st.permits;
+            st.permits = want;
+        } else if want < st.permits {
+            let mut cut = st.permits - want;
+            st.permits = want;
+            let from_give = cut.min(give);
+            give -= from_give;
+            cut -= from_give;
+            cut -= self.sem.forget_permits(cut);
+            st.debt += cut;
+        }
+        drop(st);
+        if give > 0 {
+            self.sem.add_permits(give);
+        }
+    }
+
+    /// The window's size now (tests, metadata).
+    fn size(&self) -> usize {
+        self.state.lock().map_or(0, |s| s.permits)
+    }
+}
+
 /// Receive buffer asked for each socket: a burst of answers at a high concurrency must not
 /// overflow the default (about 208 KiB), or answers are lost and their queries wait for a
 /// retry (measured with scripts/bench-resolve.sh at concurrency 1000: 445 drops with the
@@ -107,7 +216,7 @@ pub struct UdpDns {
     next_sock: AtomicUsize,
     next_server: AtomicUsize,
     /// The in-flight window of each server (same order as `servers`).
-    windows: Vec<tokio::sync::Semaphore>,
+    windows: Vec<Window>,
     sent: AtomicU64,
     ignored: Arc<AtomicU64>,
 }
@@ -140,11 +249,16 @@ impl UdpDns {
             windows: settings
                 .nameservers
                 .iter()
-                .map(|_| tokio::sync::Semaphore::new(settings.window.max(1)))
+                .map(|_| Window::new(settings.window))
                 .collect(),
             sent: AtomicU64::new(0),
             ignored: Arc::new(AtomicU64::new(0)),
         })
+    }
+
+    /// The in-flight window of each name server now.
+    pub fn windows(&self) -> Vec<usize> {
+        self.windows.iter().map(Window::size).collect()
     }
 
     /// Answers dropped because they did not match a query in flight (wrong ID, source or
@@ -201,10 +315,10 @@ impl UdpDns {
         rtype: RecordType,
     ) -> Result<Message, Failure> {
         let server = self.servers[server_index];
-        let _permit = self.windows[server_index]
+        let mut slot = self.windows[server_index]
             .acquire()
             .await
-            .map_err(|_| Failure::Io("window closed".into()))?;
+            .ok_or_else(|| Failure::Io("window closed".into()))?;
         let socks = self
             .sockets()
             .await
@@ -243,9 +357,15 @@ impl UdpDns {
             .await
             .map_err(|e| Failure::Io(format!("sending to {server}: {e}")))?;
         match tokio::time::timeout(self.timeout, rx).await {
-            Ok(Ok(m)) => Ok(m),
+            Ok(Ok(m)) => {
+                slot.end = SlotEnd::Answered;
+                Ok(m)
+            }
             Ok(Err(_)) => Err(Failure::Io("receiver ended".into())),
-            Err(_) => Err(Failure::Timeout),
+            Err(_) => {
+                slot.end = SlotEnd::Lost;
+                Err(Failure::Timeout)
+            }
         }
     }
 
@@ -319,7 +439,7 @@ impl UdpDns {
     /// response (its code and authority section decide a negative answer).
     async fn lookup(&self, qname: &Name, rtype: RecordType) -> Result<Message, Failure> {
         let mut m = self.ask(qname, rtype).await?;
-        let mut records: Vec<Record> = m.answers.clone();
+        let mut records: Vec<Record> = std::mem::take(&mut m.answers);
         for _ in 0..MAX_CNAME_QUERIES {
             if m.metadata.response_code != ResponseCode::NoError {
                 break;
@@ -327,8 +447,8 @@ impl UdpDns {
             let Some(target) = dangling_cname(qname, rtype, &records) else {
                 break;
             };
-            let next = self.ask(&target, rtype).await?;
-            records.extend(next.answers.iter().cloned());
+            let mut next = self.ask(&target, rtype).await?;
+            records.append(&mut next.answers);
             m = next;
         }
         m.answers = records;
@@ -506,5 +626,45 @@ impl Dns for UdpDns {
 
     fn queries_sent(&self) -> u64 {
         self.sent.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The window grows by one per window's worth of answers, halves on a loss (the permits
+    /// of queries still in flight are not given back until it is that small), never goes
+    /// below its minimum or above its maximum, and never lets more queries fly than its size.
+    #[tokio::test]
+    async fn the_window_grows_with_answers_and_halves_on_loss() {
+        let w = Window::new(200);
+        assert_eq!(w.size(), WINDOW_START);
+        for _ in 0..WINDOW_START + 1 {
+            let mut s = w.acquire().await.unwrap();
+            s.end = SlotEnd::Answered;
+        }
+        assert_eq!(w.size(), WINDOW_START + 1);
+        // 100 in flight, one of them lost: 64 left; the 99 others come back as 35 permits.
+        let mut held: Vec<Slot<'_>> = Vec::new();
+        for _ in 0..100 {
+            held.push(w.acquire().await.unwrap());
+        }
+        held[0].end = SlotEnd::Lost;
+        held.remove(0);
+        assert_eq!(w.size(), (WINDOW_START + 1) >> 1);
+        drop(held);
+        assert_eq!(w.sem.available_permits(), (WINDOW_START + 1) >> 1);
+        // Losses stop at the minimum; answers stop at the maximum.
+        for _ in 0..20 {
+            w.acquire().await.unwrap().end = SlotEnd::Lost;
+        }
+        assert_eq!(w.size(), WINDOW_MIN);
+        assert_eq!(w.sem.available_permits(), WINDOW_MIN);
+        for _ in 0..100_000 {
+            w.acquire().await.unwrap().end = SlotEnd::Answered;
+        }
+        assert_eq!(w.size(), 200);
+        assert_eq!(w.sem.available_permits(), 200);
     }
 }
