@@ -300,22 +300,28 @@ fn every_case_of_the_test_zone_gives_the_expected_record() {
     let dir = tempfile::tempdir().unwrap();
     let list = dir.path().join("domains.txt");
     std::fs::write(&list, CASES.join("\n") + "\n").unwrap();
-    let out = dir.path().join("dns.jsonl");
-    let o = mxinfer(
-        &[
-            "resolve",
-            list.to_str().unwrap(),
-            "--nameserver",
-            &nsd.ns(),
-            "--out",
-            out.to_str().unwrap(),
-            "--timeout",
-            "2",
-        ],
-        None,
-    );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let got = records(&out);
+    // The zone resolved with the DNS client `client`: its output file.
+    let resolve_with = |client: &str| {
+        let out = dir.path().join(format!("dns-{client}.jsonl"));
+        let o = mxinfer(
+            &[
+                "resolve",
+                list.to_str().unwrap(),
+                "--nameserver",
+                &nsd.ns(),
+                "--out",
+                out.to_str().unwrap(),
+                "--timeout",
+                "2",
+                "--dns-client",
+                client,
+            ],
+            None,
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        out
+    };
+    let got = records(&resolve_with("own"));
     let want = expected();
     assert_eq!(got.len(), CASES.len());
     for (d, w) in &want {
@@ -324,7 +330,7 @@ fn every_case_of_the_test_zone_gives_the_expected_record() {
 
     // The run metadata sits beside the output and accounts for every domain.
     let meta: schema::RunMeta = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("dns.jsonl.meta.json")).unwrap(),
+        &std::fs::read_to_string(dir.path().join("dns-own.jsonl.meta.json")).unwrap(),
     )
     .unwrap();
     assert_eq!(meta.command, "resolve");
@@ -366,24 +372,7 @@ fn every_case_of_the_test_zone_gives_the_expected_record() {
 
     // hickory-resolver, kept behind `--dns-client hickory` for comparison, gives the same
     // records.
-    let out2 = dir.path().join("dns-hickory.jsonl");
-    let o = mxinfer(
-        &[
-            "resolve",
-            list.to_str().unwrap(),
-            "--nameserver",
-            &nsd.ns(),
-            "--out",
-            out2.to_str().unwrap(),
-            "--timeout",
-            "2",
-            "--dns-client",
-            "hickory",
-        ],
-        None,
-    );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(records(&out2), got);
+    assert_eq!(records(&resolve_with("hickory")), got);
 }
 
 #[test]

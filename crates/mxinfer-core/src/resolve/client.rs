@@ -558,17 +558,7 @@ fn classify(qname: &Name, rtype: RecordType, m: &Message) -> Answer {
     let code = m.metadata.response_code;
     match code {
         ResponseCode::NoError | ResponseCode::NXDomain | ResponseCode::Unknown(_) => {}
-        other => {
-            let st = super::dns::status_of_code(other);
-            return Answer::failed(
-                if st == LookupStatus::Nodata {
-                    LookupStatus::Error
-                } else {
-                    st
-                },
-                format!("response code {other}"),
-            );
-        }
+        other => return super::dns::response_code_failure(other),
     }
     let has_answer = !m.answers.is_empty()
         || m.all_sections()
@@ -611,9 +601,9 @@ impl Dns for UdpDns {
     fn query<'a>(&'a self, name: &'a str, rtype: QType) -> BoxFuture<'a, Answer> {
         Box::pin(async move {
             self.sent.fetch_add(1, Ordering::Relaxed);
-            let fqdn = match Name::from_ascii(format!("{name}.")) {
+            let fqdn = match super::dns::fully_qualified(name) {
                 Ok(n) => n,
-                Err(e) => return Answer::failed(LookupStatus::Error, format!("bad name: {e}")),
+                Err(a) => return a,
             };
             let rt = rtype.record_type();
             match self.lookup(&fqdn, rt).await {

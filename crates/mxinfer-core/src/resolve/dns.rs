@@ -179,6 +179,26 @@ pub(crate) fn status_of_code(code: ResponseCode) -> LookupStatus {
     }
 }
 
+/// The query name of `name` (ASCII, no trailing dot), or the failed answer saying why not.
+pub(crate) fn fully_qualified(name: &str) -> Result<Name, Answer> {
+    Name::from_ascii(format!("{name}."))
+        .map_err(|e| Answer::failed(LookupStatus::Error, format!("bad name: {e}")))
+}
+
+/// A response whose code is a failure (SERVFAIL, REFUSED, FORMERR, ...): its status, the code
+/// as the error (a code that would read as NODATA is an error here).
+pub(crate) fn response_code_failure(code: ResponseCode) -> Answer {
+    let st = status_of_code(code);
+    Answer::failed(
+        if st == LookupStatus::Nodata {
+            LookupStatus::Error
+        } else {
+            st
+        },
+        format!("response code {code}"),
+    )
+}
+
 /// Maps a hickory error to a lookup status. `asked` is the query name: a negative answer for
 /// another name means a CNAME was followed to it (hickory keeps only the last name of the
 /// chain in that case, so the chain is recorded as that one target).
@@ -210,17 +230,7 @@ fn classify_error(e: &NetError, asked: &Name) -> Answer {
             }
             a
         }
-        NetError::Dns(DnsError::ResponseCode(code)) => {
-            let st = status_of_code(*code);
-            Answer::failed(
-                if st == LookupStatus::Nodata {
-                    LookupStatus::Error
-                } else {
-                    st
-                },
-                format!("response code {code}"),
-            )
-        }
+        NetError::Dns(DnsError::ResponseCode(code)) => response_code_failure(*code),
         NetError::Timeout => Answer::failed(LookupStatus::Timeout, "no answer in time"),
         // Too many queries in flight in the client itself: not an answer about the name, so
         // transient (the second pass asks again).
@@ -255,9 +265,9 @@ impl Dns for HickoryDns {
     fn query<'a>(&'a self, name: &'a str, rtype: QType) -> BoxFuture<'a, Answer> {
         Box::pin(async move {
             self.sent.fetch_add(1, Ordering::Relaxed);
-            let fqdn = match Name::from_ascii(format!("{name}.")) {
+            let fqdn = match fully_qualified(name) {
                 Ok(n) => n,
-                Err(e) => return Answer::failed(LookupStatus::Error, format!("bad name: {e}")),
+                Err(a) => return a,
             };
             let rt = rtype.record_type();
             let mut backoff = std::time::Duration::from_millis(1);
