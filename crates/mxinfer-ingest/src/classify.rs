@@ -1,7 +1,8 @@
 //! Classification of addresses (IANA special-purpose registries) and of a domain's
 //! load-balancing configuration (seed 000, Table I).
 
-use mxinfer_record::{AddrClass, Address, ConfigClass, ExchangerFlag};
+use mxinfer_record::{AddrClass, Address, ConfigClass, DomainFlag, Exchanger, ExchangerFlag};
+use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// The class of one address.
@@ -100,9 +101,6 @@ fn v6_class(ip: Ipv6Addr) -> AddrClass {
     Public
 }
 
-/// The configuration class of seed 000 from the number of MX records (null MX excluded) and
-/// the numbers of distinct IPv4 and IPv6 addresses over all exchangers. Implicit MX, null MX
-/// and failures are `NonIdentified` by the caller.
 /// Adds the flags an exchanger's addresses call for (`no-address`, `non-public-address`) and
 /// sorts the flags; shared by the resolve stage and the offline readers.
 pub fn finish_exchanger_flags(addresses: &[Address], flags: &mut Vec<ExchangerFlag>) {
@@ -115,6 +113,35 @@ pub fn finish_exchanger_flags(addresses: &[Address], flags: &mut Vec<ExchangerFl
     flags.sort();
 }
 
+/// Adds the flags a domain's exchangers call for (`exchanger-without-address`, and
+/// `no-reachable-exchanger` when none has an address); shared by the resolve stage and the
+/// offline readers.
+pub fn finish_domain_flags(exchangers: &[Exchanger], flags: &mut Vec<DomainFlag>) {
+    let without = exchangers.iter().filter(|e| e.addresses.is_empty()).count();
+    if without > 0 {
+        flags.push(DomainFlag::ExchangerWithoutAddress);
+        if without == exchangers.len() {
+            flags.push(DomainFlag::NoReachableExchanger);
+        }
+    }
+}
+
+/// The numbers of distinct IPv4 and IPv6 addresses over all `exchangers`.
+pub fn distinct_families(exchangers: &[Exchanger]) -> (usize, usize) {
+    let (mut v4, mut v6) = (BTreeSet::new(), BTreeSet::new());
+    for a in exchangers.iter().flat_map(|e| e.addresses.iter()) {
+        if a.ip.is_ipv4() {
+            v4.insert(a.ip);
+        } else {
+            v6.insert(a.ip);
+        }
+    }
+    (v4.len(), v6.len())
+}
+
+/// The configuration class of seed 000 from the number of MX records (null MX excluded) and
+/// the numbers of distinct IPv4 and IPv6 addresses over all exchangers. Implicit MX, null MX
+/// and failures are `NonIdentified` by the caller.
 pub fn config_class(n_mx: usize, n_v4: usize, n_v6: usize) -> ConfigClass {
     use ConfigClass::*;
     match n_mx {

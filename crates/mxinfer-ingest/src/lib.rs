@@ -28,7 +28,6 @@ use mxinfer_record::{
     Address, ConfigClass, DnsStatus, DomainDns, DomainFlag, Exchanger, ExchangerFlag, InputRef,
     LookupStatus, MxRecord, RrsetLookup, SmtpReply,
 };
-use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 /// Problems reported with their position, at most this many kept (all are counted).
@@ -319,26 +318,9 @@ pub fn build_dns(f: DomainFacts) -> DomainDns {
         rec.exchangers
             .push(exchanger(&m.exchange, m.preference, false, a, f.source));
     }
-    let without = rec
-        .exchangers
-        .iter()
-        .filter(|e| e.addresses.is_empty())
-        .count();
-    if without > 0 {
-        rec.flags.push(DomainFlag::ExchangerWithoutAddress);
-        if without == rec.exchangers.len() {
-            rec.flags.push(DomainFlag::NoReachableExchanger);
-        }
-    }
-    let (mut v4, mut v6) = (BTreeSet::new(), BTreeSet::new());
-    for a in rec.exchangers.iter().flat_map(|e| e.addresses.iter()) {
-        if a.ip.is_ipv4() {
-            v4.insert(a.ip);
-        } else {
-            v6.insert(a.ip);
-        }
-    }
-    rec.config_class = crate::classify::config_class(rec.exchangers.len(), v4.len(), v6.len());
+    crate::classify::finish_domain_flags(&rec.exchangers, &mut rec.flags);
+    let (v4, v6) = crate::classify::distinct_families(&rec.exchangers);
+    rec.config_class = crate::classify::config_class(rec.exchangers.len(), v4, v6);
     rec.mx = set;
     rec.flags.sort();
     rec.flags.dedup();

@@ -111,7 +111,6 @@ pub fn openintel_facts(batch_in: PyArrowType<RecordBatch>) -> PyResult<PyArrowTy
 #[derive(Deserialize)]
 struct Positioned {
     pos: i64,
-    #[serde(alias = "ip")]
     fact: String,
 }
 

@@ -20,7 +20,6 @@ use crate::input::InputDomain;
 use cache::LookupCache;
 use dns::{Answer, Dns, QType, Value};
 use mxinfer_record::*;
-use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -135,8 +134,8 @@ impl DomainResolver {
             .map(|m| self.exchanger(&m.exchange, m.preference, false));
         rec.exchangers = futures::future::join_all(futs).await;
         rec.status = DnsStatus::Ok;
-        finish_exchanger_flags(rec);
-        let (v4, v6) = distinct_families(&rec.exchangers);
+        classify::finish_domain_flags(&rec.exchangers, &mut rec.flags);
+        let (v4, v6) = classify::distinct_families(&rec.exchangers);
         rec.config_class = classify::config_class(real.len(), v4, v6);
         rec.mx = set;
     }
@@ -213,36 +212,6 @@ impl DomainResolver {
             addresses,
         }
     }
-}
-
-fn finish_exchanger_flags(rec: &mut DomainDns) {
-    let without = rec
-        .exchangers
-        .iter()
-        .filter(|e| e.addresses.is_empty())
-        .count();
-    if without > 0 {
-        rec.flags.push(DomainFlag::ExchangerWithoutAddress);
-        if without == rec.exchangers.len() {
-            rec.flags.push(DomainFlag::NoReachableExchanger);
-        }
-    }
-}
-
-fn distinct_families(ex: &[Exchanger]) -> (usize, usize) {
-    let mut v4 = BTreeSet::new();
-    let mut v6 = BTreeSet::new();
-    for a in ex.iter().flat_map(|e| e.addresses.iter()) {
-        match a.ip {
-            IpAddr::V4(x) => {
-                v4.insert(x);
-            }
-            IpAddr::V6(x) => {
-                v6.insert(x);
-            }
-        }
-    }
-    (v4.len(), v6.len())
 }
 
 /// The reverse-lookup name of an address (`in-addr.arpa` / `ip6.arpa`).
