@@ -33,35 +33,45 @@ const INPUT_CHANNEL: usize = 4096;
 pub const FLUSH_WINDOW: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// When the records written since the last flush must reach the file: [`FLUSH_WINDOW`] after
-/// the first of them. The stage loops wait for it beside their work (one timer, not one per
-/// record) and flush when it comes.
-#[derive(Default)]
+/// the first of them. The stage loops wait for it beside their work and flush when it comes;
+/// one timer per loop, set again only when a record finds nothing waiting (not one per record).
 struct FlushClock {
-    due: Option<tokio::time::Instant>,
+    sleep: std::pin::Pin<Box<tokio::time::Sleep>>,
+    pending: bool,
 }
 
 impl FlushClock {
-    /// A record was written (buffered).
-    fn wrote(&mut self) {
-        if self.due.is_none() {
-            self.due = Some(tokio::time::Instant::now() + FLUSH_WINDOW);
+    fn new() -> Self {
+        // Far enough never to come; the select branch is disabled until a record waits.
+        let never = tokio::time::Instant::now() + std::time::Duration::from_secs(86_400 * 365);
+        FlushClock {
+            sleep: Box::pin(tokio::time::sleep_until(never)),
+            pending: false,
         }
     }
 
-    /// Sleeps until the flush is due (for ever when nothing waits).
-    fn until_due(&self) -> tokio::time::Sleep {
-        // Far enough never to come; the select branch is disabled then anyway.
-        let never = tokio::time::Instant::now() + std::time::Duration::from_secs(86_400 * 365);
-        tokio::time::sleep_until(self.due.unwrap_or(never))
+    /// A record was written (buffered).
+    fn wrote(&mut self) {
+        if !self.pending {
+            self.pending = true;
+            self.sleep
+                .as_mut()
+                .reset(tokio::time::Instant::now() + FLUSH_WINDOW);
+        }
+    }
+
+    /// The timer of the next flush (it comes only while [`Self::pending`]).
+    fn until_due(&mut self) -> &mut std::pin::Pin<Box<tokio::time::Sleep>> {
+        &mut self.sleep
     }
 
     fn pending(&self) -> bool {
-        self.due.is_some()
+        self.pending
     }
 
     /// Writes what waits to the file.
     fn flush(&mut self, out: &mut dyn Write) -> crate::Result<()> {
-        if self.due.take().is_some() {
+        if std::mem::take(&mut self.pending) {
             out.flush().map_err(Error::Output)?;
         }
         Ok(())
@@ -254,7 +264,7 @@ pub async fn run_resolve(
     );
     let cancelled = cancel.cancelled();
     tokio::pin!(cancelled);
-    let mut clock = FlushClock::default();
+    let mut clock = FlushClock::new();
     loop {
         tokio::select! {
             item = stream.next() => {
@@ -917,7 +927,7 @@ pub async fn probe_targets(
     tokio::pin!(stream);
     let cancelled = cancel.cancelled();
     tokio::pin!(cancelled);
-    let mut clock = FlushClock::default();
+    let mut clock = FlushClock::new();
     loop {
         tokio::select! {
             item = stream.next() => {
